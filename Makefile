@@ -1,0 +1,45 @@
+# The course's commands. `make lab` and `make test` are the two a newcomer needs; both set up .venv first
+# (once: a second run skips the installation unless pyproject.toml changed).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PORT   ?= 8888
+
+.PHONY: lab test test-fast nbval labs benchmarks clean help
+
+help:
+	@echo "make lab         install (once) and open JupyterLab at the course's start page"
+	@echo "make test        install (once) and run the whole suite: unit, widget, notebook and browser tests"
+	@echo "make test-fast   the suite without the browser and notebook tests"
+	@echo "make nbval       strict nbval on the solution notebooks"
+	@echo "make labs        rebuild labs/ from solutions/"
+	@echo "make benchmarks  measure slider latency, conv speed and training throughput"
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python >= 3.10 is needed; found " + sys.version.split()[0])'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@touch $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --port=$(PORT) labs/00_start_here.ipynb
+
+test: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/python -m pytest tests solutions --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+test-fast: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/python -m pytest tests -m "not browser and not slow"
+
+nbval: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/python -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg solutions
+
+labs: $(STAMP)
+	$(BIN)/python tools/build_labs.py
+
+benchmarks: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) test-artifacts

@@ -1,0 +1,6 @@
+"""A small NumPy library for learning how neural networks are trained.
+
+Layers are forward/backward pairs, losses return (loss, dscores), update rules return (next_w, config);
+randomness is always passed in. See README.md, "Library at a glance", for the modules.
+"""
+__version__ = "0.1.0"
