@@ -103,6 +103,8 @@ def call(f, *args, **kwargs):
 
 def unpack(result, n: int, what: str):
     """Check that ``result`` is a tuple of ``n`` items, as the forward/backward contract says."""
+    if result is None:
+        raise Mistake(f"{what} returned None: did you forget a return statement?")
     if not isinstance(result, tuple) or len(result) != n:
         got = f"a tuple of {len(result)}" if isinstance(result, tuple) else type(result).__name__
         raise Mistake(f"{what} must return a tuple of {n} items; got {got}")

@@ -1,0 +1,306 @@
+"""Checks for the losses lab: softmax, SVM, binary cross-entropy, quadratic loss, L1/L2 penalties and the
+sigmoid-output gradients of the learning-slowdown experiment.
+
+Every loss is checked on moderate scores (the values and gradients) and on scores of magnitude 1e4 (stability).
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from course import losses as ref
+from course.activations import sigmoid
+from course.checks._harness import Mistake, call, checker, expect_close, expect_dtype, unpack
+
+_rng = np.random.default_rng(77)
+
+_N, _C = 6, 5
+_S = _rng.normal(0, 2, size=(_N, _C))
+_Y = _rng.integers(0, _C, size=_N)
+_BIG = 1e4
+
+
+def _loss_call(f, name, *args, stability=None):
+    """Call a loss, turning a RuntimeWarning (overflow, log of 0) into the named stability mistake."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        try:
+            loss, grad = unpack(call(f, *args), 2, name)
+        except RuntimeWarning as w:
+            raise Mistake(stability(str(w)) if stability else f"numerical trouble: {w}") from None
+    if loss is None or np.ndim(loss) != 0:
+        raise Mistake(f"{name} must return the loss as a single number first; got "
+                      f"{'None' if loss is None else 'shape ' + str(np.shape(loss))}")
+    return float(loss), grad
+
+
+def _expect_loss(loss, expected, what, mistakes=()):
+    expect_close(np.float64(loss), np.float64(expected), what, [(d, np.float64(v)) for d, v in mistakes])
+
+
+def _expect_finite(loss, grad, name, stability_message):
+    if not (np.isfinite(loss) and np.all(np.isfinite(np.asarray(grad)))):
+        raise Mistake(stability_message)
+
+
+def _onehot(y, c):
+    return np.eye(c)[y]
+
+
+def _softmax(s):
+    e = np.exp(s - s.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+_NO_SHIFT = ("softmax without the max shift: exp() of a large score overflows to inf (and inf / inf is NaN). "
+             "Subtract each row's maximum before exponentiating; it does not change the softmax")
+_LOG_UNDERFLOW = ("log of a probability that underflowed to 0: compute the log-probabilities as "
+                  "shifted - log(sum(exp(shifted))) instead of log(softmax)")
+
+
+def _softmax_stability(message):
+    return _NO_SHIFT if "overflow" in message or "invalid" in message else _LOG_UNDERFLOW
+
+
+@checker
+def check_softmax_loss(softmax_loss):
+    """softmax_loss(scores, y) -> (loss, dscores): values, gradient, scores of 1e4 and float32."""
+    loss, d = _loss_call(softmax_loss, "softmax_loss", _S, _Y, stability=_softmax_stability)
+    p = _softmax(_S)
+    rows = np.arange(_N)
+    expected = -np.log(p[rows, _Y]).mean()
+    _expect_loss(loss, expected, "softmax_loss loss", [
+        ("loss summed over the examples instead of averaged: divide by N", expected * _N),
+        ("sign flipped: the loss is -log(probability of the correct class), which is >= 0", -expected),
+        ("used log base 10 or 2: use the natural log np.log", expected / np.log(10)),
+    ])
+    onehot = _onehot(_Y, _C)
+    expect_close(d, (p - onehot) / _N, "softmax_loss dscores", [
+        ("dscores not divided by N: the loss is an average, so is its gradient", p - onehot),
+        ("forgot to subtract 1 at the correct class: dscores = (softmax - onehot(y)) / N", p / _N),
+        ("sign flipped: dscores = (softmax - onehot(y)) / N", (onehot - p) / _N),
+    ])
+    big = _S * _BIG
+    loss, d = _loss_call(softmax_loss, "softmax_loss", big, _Y, stability=_softmax_stability)
+    _expect_finite(loss, d, "softmax_loss", _NO_SHIFT + f" (scores of magnitude {_BIG:g} gave NaN or inf)")
+    expected, ed = ref.softmax_loss(big, _Y)
+    _expect_loss(loss, expected, f"softmax_loss loss for scores of magnitude {_BIG:g}", [
+        ("probabilities clipped before the log: finite but wrong for large scores; compute the log-probabilities "
+         "as shifted - log(sum(exp(shifted)))", -np.log(np.clip(_softmax(big)[rows, _Y], 1e-12, None)).mean()),
+    ])
+    expect_close(d, ed, f"softmax_loss dscores for scores of magnitude {_BIG:g}")
+    _, d32 = _loss_call(softmax_loss, "softmax_loss", _S.astype(np.float32), _Y, stability=_softmax_stability)
+    expect_dtype(d32, np.float32, "softmax_loss dscores")
+    return f"loss and dscores correct, stable for scores of {_BIG:g}, float32 kept"
+
+
+@checker
+def check_svm_loss(svm_loss):
+    """svm_loss(scores, y) -> (loss, dscores): multiclass hinge loss with margin 1."""
+    loss, d = _loss_call(svm_loss, "svm_loss", _S, _Y)
+    rows = np.arange(_N)
+    correct = _S[rows, _Y][:, None]
+    margins = np.maximum(0, _S - correct + 1)
+    margins[rows, _Y] = 0
+    expected = margins.sum() / _N
+    no_margin = np.maximum(0, _S - correct)
+    _expect_loss(loss, expected, "svm_loss loss", [
+        ("SVM counting the correct class: the loss is too high by exactly the margin 1 (max(0, s_y - s_y + 1) = 1 "
+         "per example); leave j = y_i out of the sum", expected + 1),
+        ("loss summed over the examples instead of averaged: divide by N", expected * _N),
+        ("forgot the margin: max(0, s_j - s_y + 1), with + 1", no_margin.sum() / _N),
+    ])
+    violated = (margins > 0).astype(float)
+    ed = violated.copy()
+    ed[rows, _Y] = -violated.sum(axis=1)
+    ed /= _N
+    counted = ed.copy()
+    counted[rows, _Y] -= 1 / _N
+    expect_close(d, ed, "svm_loss dscores", [
+        ("dscores not divided by N", ed * _N),
+        ("the correct class's gradient is missing: at j = y_i it is minus the number of violated margins, over N",
+         violated / _N),
+        ("SVM counting the correct class in the gradient: its own margin (always 1 > 0) must not count", counted),
+        ("sign flipped", -ed),
+    ])
+    big = _S * _BIG
+    loss, d = _loss_call(svm_loss, "svm_loss", big, _Y)
+    expected, ed = ref.svm_loss(big, _Y)
+    _expect_loss(loss, expected, f"svm_loss loss for scores of magnitude {_BIG:g}", [
+        ("SVM counting the correct class: the loss is too high by exactly the margin 1", expected + 1),
+    ])
+    expect_close(d, ed, f"svm_loss dscores for scores of magnitude {_BIG:g}")
+    return f"loss and dscores correct (the correct class left out), also for scores of {_BIG:g}"
+
+
+_Z = _rng.normal(0, 3, size=(_N, 3))
+_T = (_rng.random(size=_Z.shape) < 0.5).astype(float)
+_Z1 = _rng.normal(0, 3, size=_N)
+_T1 = (_rng.random(size=_N) < 0.5).astype(float)
+
+
+def _bce(z, t):
+    s = sigmoid(z)
+    return -(t * np.log(s) + (1 - t) * np.log(1 - s))
+
+
+def _bce_stability(message):
+    if "overflow" in message:
+        return ("exp() overflowed: for large negative logits exp(-z) is huge. Compute the loss from the logits as "
+                "max(z, 0) - y * z + log(1 + exp(-|z|)), which never exponentiates a positive number")
+    return ("log of 0: sigmoid(z) rounds to 0 or 1 for large |z|, so log(sigmoid(z)) or log(1 - sigmoid(z)) is "
+            "-inf. Compute the loss from the logits: max(z, 0) - y * z + log(1 + exp(-|z|))")
+
+
+@checker
+def check_binary_cross_entropy(binary_cross_entropy):
+    """binary_cross_entropy(logits, y) -> (loss, dlogits): (N, K) and (N,) logits, logits of 1e4, float32."""
+    for z, t in ((_Z, _T), (_Z1, _T1)):
+        n = z.shape[0]
+        loss, d = _loss_call(binary_cross_entropy, "binary_cross_entropy", z, t, stability=_bce_stability)
+        per = _bce(z, t)
+        expected = per.sum() / n
+        _expect_loss(loss, expected, f"binary_cross_entropy loss for logits of shape {z.shape}", [
+            ("averaged over the K outputs too: average over the N examples, sum over the outputs", per.mean()),
+            ("loss summed over the examples instead of averaged: divide by N", per.sum()),
+            ("y and 1 - y swapped: the loss is -[y log(sigmoid(z)) + (1 - y) log(1 - sigmoid(z))]",
+             _bce(z, 1 - t).sum() / n),
+            ("sign flipped: the loss is -[y log a + (1 - y) log(1 - a)], which is >= 0", -expected),
+        ])
+        s = sigmoid(z)
+        expect_close(d, (s - t) / n, f"binary_cross_entropy dlogits for logits of shape {z.shape}", [
+            ("dlogits not divided by N", s - t),
+            ("sign flipped: dlogits = (sigmoid(z) - y) / N", (t - s) / n),
+            ("dlogits divided by N * K: average over N only", (s - t) / z.size),
+            ("multiplied by sigmoid'(z): with the log-loss that factor cancels, dlogits = (sigmoid(z) - y) / N",
+             (s - t) * s * (1 - s) / n),
+        ])
+    big = _Z * _BIG
+    loss, d = _loss_call(binary_cross_entropy, "binary_cross_entropy", big, _T, stability=_bce_stability)
+    _expect_finite(loss, d, "binary_cross_entropy",
+                   f"logits of magnitude {_BIG:g} gave NaN or inf: compute log-sigmoid stably from the logits")
+    expected, ed = ref.binary_cross_entropy(big, _T)
+    clipped = sigmoid(big).clip(1e-12, 1 - 1e-12)
+    _expect_loss(loss, expected, f"binary_cross_entropy loss for logits of magnitude {_BIG:g}", [
+        ("probabilities clipped before the log: finite but wrong for large logits (a logit of -1e4 with y = 1 costs "
+         "1e4, not -log(1e-12) = 27.6); compute from the logits: max(z, 0) - y * z + log(1 + exp(-|z|))",
+         (-(_T * np.log(clipped) + (1 - _T) * np.log(1 - clipped))).sum() / _N),
+    ])
+    expect_close(d, ed, f"binary_cross_entropy dlogits for logits of magnitude {_BIG:g}")
+    _, d32 = _loss_call(binary_cross_entropy, "binary_cross_entropy", _Z.astype(np.float32), _T.astype(np.float32),
+                        stability=_bce_stability)
+    expect_dtype(d32, np.float32, "binary_cross_entropy dlogits")
+    return f"loss and dlogits correct for (N, K) and (N,), stable for logits of {_BIG:g}, float32 kept"
+
+
+_PRED = _rng.normal(size=(_N, 3))
+_YQ = _rng.normal(size=(_N, 3))
+
+
+@checker
+def check_quadratic_loss(quadratic_loss):
+    """quadratic_loss(pred, y) -> (loss, dpred) = 1/2 mean over N of sum_k (pred - y)^2, for (N, K) and (N,)."""
+    for pred, y in ((_PRED, _YQ), (_PRED[:, 0], _YQ[:, 0])):
+        n = pred.shape[0]
+        loss, d = _loss_call(quadratic_loss, "quadratic_loss", pred, y)
+        diff = pred - y
+        expected = 0.5 * np.sum(diff ** 2) / n
+        k = diff.size // n
+        mistakes = [
+            ("forgot the 1/2: the course's quadratic cost is 1/2 * mean over N of sum (pred - y)^2", 2 * expected),
+            ("loss summed over the examples instead of averaged: divide by N", expected * n),
+        ] + ([("averaged over the K outputs too: average over N, sum over the outputs", expected / k)] if k > 1 else [])
+        _expect_loss(loss, expected, f"quadratic_loss loss for shape {pred.shape}", mistakes)
+        expect_close(d, diff / n, f"quadratic_loss dpred for shape {pred.shape}", [
+            ("dpred not divided by N", diff),
+            ("sign flipped: dpred = (pred - y) / N", -diff / n),
+            ("extra factor 2: the 1/2 in the loss cancels the 2 of the square, so dpred = (pred - y) / N",
+             2 * diff / n),
+        ] + ([("dpred divided by N * K: average over N only", diff / diff.size)] if k > 1 else []))
+    _, d32 = _loss_call(quadratic_loss, "quadratic_loss", _PRED.astype(np.float32), _YQ.astype(np.float32))
+    expect_dtype(d32, np.float32, "quadratic_loss dpred")
+    return "loss and dpred correct for (N, K) and (N,), float32 kept"
+
+
+_W = _rng.normal(size=(4, 3))
+_W[0, 1] = _W[2, 2] = 0.0  # exact zeros: the L1 subgradient convention
+_REG = 0.3
+
+
+@checker
+def check_l2_penalty(l2_penalty):
+    """l2_penalty(w, reg) -> (loss, dw) = (1/2 reg sum w^2, reg w)."""
+    loss, dw = _loss_call(l2_penalty, "l2_penalty", _W, _REG)
+    expected = 0.5 * _REG * np.sum(_W ** 2)
+    _expect_loss(loss, expected, "l2_penalty loss", [
+        ("forgot the 1/2: the course's L2 penalty is 1/2 * reg * sum(w^2)", 2 * expected),
+        ("forgot reg", expected / _REG),
+        ("squared the sum instead of summing the squares", 0.5 * _REG * np.sum(_W) ** 2),
+    ])
+    expect_close(dw, _REG * _W, "l2_penalty dw", [
+        ("dw = 2 reg w: with the 1/2 in the loss the gradient is reg * w", 2 * _REG * _W),
+        ("dw = reg w / 2: the derivative of 1/2 reg w^2 is reg * w", 0.5 * _REG * _W),
+        ("forgot reg in dw", _W),
+        ("used sign(w): that is L1's gradient; L2's is reg * w", _REG * np.sign(_W)),
+    ])
+    _, d32 = _loss_call(l2_penalty, "l2_penalty", _W.astype(np.float32), _REG)
+    expect_dtype(d32, np.float32, "l2_penalty dw")
+    return "loss and dw correct"
+
+
+@checker
+def check_l1_penalty(l1_penalty):
+    """l1_penalty(w, reg) -> (loss, dw) = (reg sum |w|, reg sign(w)), with dw = 0 where w == 0."""
+    loss, dw = _loss_call(l1_penalty, "l1_penalty", _W, _REG)
+    expected = _REG * np.sum(np.abs(_W))
+    _expect_loss(loss, expected, "l1_penalty loss", [
+        ("forgot the absolute value: reg * sum(|w|)", _REG * np.sum(_W)),
+        ("forgot reg", expected / _REG),
+        ("added a 1/2: the L1 penalty is reg * sum(|w|)", expected / 2),
+    ])
+    expect_close(dw, _REG * np.sign(_W), "l1_penalty dw", [
+        ("used reg * w: that is L2's gradient; L1's is reg * sign(w)", _REG * _W),
+        ("forgot the sign: dw = reg * sign(w)", _REG * np.ones_like(_W)),
+        ("the subgradient at w == 0 must be 0, as np.sign(0) = 0 (w >= 0 gave +reg there)",
+         np.where(_W >= 0, _REG, -_REG)),
+        ("the subgradient at w == 0 must be 0, as np.sign(0) = 0 (w > 0 gave -reg there)",
+         np.where(_W > 0, _REG, -_REG)),
+        ("forgot reg in dw", np.sign(_W)),
+    ])
+    return "loss and dw correct, with dw = 0 at w == 0"
+
+
+_ZS = np.array([-8.0, -2.0, -0.5, 0.0, 0.5, 2.0, 8.0, 1000.0, -1000.0])
+_YS = np.array([1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0])
+
+
+@checker
+def check_sigmoid_output_gradients(sigmoid_output_gradients):
+    """sigmoid_output_gradients(z, y) -> {"quadratic": (a - y) sigma'(z), "cross_entropy": a - y}."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        try:
+            result = call(sigmoid_output_gradients, _ZS, _YS)
+        except RuntimeWarning as w:
+            raise Mistake(f"numerical trouble for z = ±1000 ({w}): use a stable sigmoid") from None
+    if not isinstance(result, dict) or set(result) != {"quadratic", "cross_entropy"}:
+        got = sorted(result) if isinstance(result, dict) else type(result).__name__
+        raise Mistake(f"return a dict with keys 'quadratic' and 'cross_entropy'; got {got}")
+    a = sigmoid(_ZS)
+    prime = a * (1 - a)
+    expect_close(result["quadratic"], (a - _YS) * prime, "quadratic", [
+        ("quadratic cost missing sigma'(z) (or the two gradients swapped): under the quadratic cost "
+         "dC/dz = (a - y) * sigma'(z), with sigma'(z) = a (1 - a); only cross-entropy's is a - y", a - _YS),
+        ("used sigma(z) instead of sigma'(z) = a (1 - a)", (a - _YS) * a),
+        ("sign flipped: (a - y) * sigma'(z)", (_YS - a) * prime),
+    ])
+    expect_close(result["cross_entropy"], a - _YS, "cross_entropy", [
+        ("cross-entropy's sigma'(z) cancels: dC/dz = a - y, without sigma'(z)", (a - _YS) * prime),
+        ("sign flipped: a - y", _YS - a),
+        ("used z instead of a = sigmoid(z)", _ZS - _YS),
+    ])
+    return "both gradients correct: only the quadratic cost carries sigma'(z), which vanishes when saturated"
+
+
+__all__ = sorted(name for name in dir() if name.startswith("check_"))

@@ -1,0 +1,188 @@
+"""2-D test functions with analytic gradients, and a runner that traces an update rule's path across them.
+
+A :class:`Surface` holds f(x, y) and its gradient written once for floats and arrays alike: ``surface.f(X, Y)``
+evaluates a whole contour grid, ``surface.grad(p)`` the gradient at one point p of shape (2,).
+:func:`run_optimizer` returns the path of an update rule from :mod:`course.optim` (or a student's) and says
+"diverged at step k" instead of producing NaNs or overflow warnings.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+from course._validate import as_float_array, check_scalar
+
+
+@dataclass(frozen=True, eq=False)
+class Surface:
+    """A 2-D function to optimize.
+
+    - name: short name, e.g. "rosenbrock"
+    - description: one line for a plot title
+    - f: f(x, y) -> values; x and y are floats or arrays of one shape (a meshgrid), vectorized
+    - df: df(x, y) -> (df/dx, df/dy), vectorized like f
+    - minima: (K, 2) array of the known global or local minima (K = 0 when there is none)
+    - bounds: ((x_min, x_max), (y_min, y_max)), a plotting window showing the minima and the start
+    - start: (2,) a starting point that makes an instructive race
+    """
+    name: str
+    description: str
+    f: Callable
+    df: Callable
+    minima: np.ndarray
+    bounds: tuple
+    start: np.ndarray
+
+    @property
+    def escape_radius(self) -> float:
+        """A path with a coordinate beyond this, 1000 times the plotting window's extent, has diverged."""
+        return 1e3 * float(np.max(np.abs(self.bounds)))
+
+    def grad(self, p) -> np.ndarray:
+        """Gradient (df/dx, df/dy) at the point p of shape (2,), as a float64 array of shape (2,)."""
+        x, y = _point(p)
+        return np.array(self.df(x, y), dtype=np.float64)
+
+    def value(self, p) -> float:
+        """f at the point p of shape (2,)."""
+        return float(self.f(*_point(p)))
+
+    def value_and_grad(self, p):
+        """(f(p), grad(p)) for a point p of shape (2,): the form :func:`course.optim.lbfgs` takes."""
+        return self.value(p), self.grad(p)
+
+
+def _point(p, name: str = "p") -> tuple[float, float]:
+    p = as_float_array(p, name)
+    if p.shape != (2,):
+        raise ValueError(f"{name} must be a point (x, y) of shape (2,); got shape {p.shape}")
+    return float(p[0]), float(p[1])
+
+
+def quadratic(condition: float = 10.0, angle: float = 0.0) -> Surface:
+    """An ill-conditioned bowl f = 1/2 p^T A p with eigenvalues 1 and ``condition`` (>= 1), minimum at (0, 0).
+
+    With angle = 0 (the default) the bowl is axis-aligned: f = (x^2 + condition * y^2) / 2, steep along y.
+    A nonzero ``angle`` (degrees) rotates its axes: A = R diag(1, condition) R^T. Per-parameter methods
+    (AdaGrad, RMSProp, Adam) rescale x and y separately, which helps most on the axis-aligned bowl.
+    Plain SGD is stable only for learning_rate < 2 / condition.
+    """
+    condition = check_scalar(condition, "condition", low=1)
+    angle = check_scalar(angle, "angle")
+    theta = np.deg2rad(angle)
+    c, s = np.cos(theta), np.sin(theta)
+    a, b, d = c * c + condition * s * s, (1 - condition) * c * s, s * s + condition * c * c
+    tilt = "axis-aligned" if angle % 180 == 0 else f"rotated by {angle:g} degrees"
+    return Surface(
+        name="quadratic", description=f"quadratic bowl, condition number {condition:g}, {tilt}",
+        f=lambda x, y: 0.5 * (a * x * x + 2 * b * x * y + d * y * y),
+        df=lambda x, y: (a * x + b * y, b * x + d * y),
+        minima=np.zeros((1, 2)), bounds=((-4.0, 4.0), (-4.0, 4.0)), start=np.array([-3.5, 2.0]))
+
+
+def rosenbrock(a: float = 1.0, b: float = 100.0) -> Surface:
+    """The Rosenbrock valley f = (a - x)^2 + b (y - x^2)^2, minimum 0 at (a, a^2).
+
+    The minimum lies in a long, curved, flat-bottomed valley: easy to reach, slow to follow.
+    df/dx = -2 (a - x) - 4 b x (y - x^2), df/dy = 2 b (y - x^2). a real, b > 0.
+    """
+    a = check_scalar(a, "a")
+    b = check_scalar(b, "b", low=0, low_open=True)
+    bounds = ((min(-2.0, a - 1), max(2.0, a + 1)), (min(-1.0, a * a - 1), max(3.0, a * a + 1)))
+    return Surface(
+        name="rosenbrock", description=f"Rosenbrock valley (a = {a:g}, b = {b:g})",
+        f=lambda x, y: (a - x) ** 2 + b * (y - x * x) ** 2,
+        df=lambda x, y: (-2 * (a - x) - 4 * b * x * (y - x * x), 2 * b * (y - x * x)),
+        minima=np.array([[a, a * a]]), bounds=bounds, start=np.array([-1.5, 2.5]))
+
+
+def saddle() -> Surface:
+    """The saddle f = x^2 - y^2: it has NO minimum (``minima`` is empty).
+
+    (0, 0) is a stationary point, a minimum along x and a maximum along y. f is unbounded below along y, so a
+    path that escapes the saddle keeps going until :func:`run_optimizer` reports that it diverged. Starting
+    just off the x axis shows how slowly plain SGD escapes compared with momentum or adaptive methods.
+    """
+    return Surface(
+        name="saddle", description="saddle x^2 - y^2 (no minimum)",
+        f=lambda x, y: x * x - y * y, df=lambda x, y: (2 * x, -2 * y),
+        minima=np.zeros((0, 2)), bounds=((-2.0, 2.0), (-2.0, 2.0)), start=np.array([-1.5, 0.05]))
+
+
+# Himmelblau's four minima (f = 0 at each), to 16 significant digits.
+_HIMMELBLAU_MINIMA = np.array([
+    [3.0, 2.0],
+    [-2.805118086952745, 3.131312518250573],
+    [-3.779310253377747, -3.283185991286169],
+    [3.584428340330492, -1.848126526964404],
+])
+
+
+def several_minima() -> Surface:
+    """Himmelblau's function f = (x^2 + y - 11)^2 + (x + y^2 - 7)^2: four minima, all with f = 0.
+
+    Minima at (3, 2), (-2.805, 3.131), (-3.779, -3.283) and (3.584, -1.848); a local maximum near
+    (-0.271, -0.923) between them. Which minimum a path reaches depends on the rule and its settings.
+    df/dx = 4 x (x^2 + y - 11) + 2 (x + y^2 - 7), df/dy = 2 (x^2 + y - 11) + 4 y (x + y^2 - 7).
+    """
+    return Surface(
+        name="himmelblau", description="Himmelblau's function (four minima)",
+        f=lambda x, y: (x * x + y - 11) ** 2 + (x + y * y - 7) ** 2,
+        df=lambda x, y: (4 * x * (x * x + y - 11) + 2 * (x + y * y - 7),
+                         2 * (x * x + y - 11) + 4 * y * (x + y * y - 7)),
+        minima=_HIMMELBLAU_MINIMA.copy(), bounds=((-5.0, 5.0), (-5.0, 5.0)), start=np.array([-0.5, -0.5]))
+
+
+SURFACES = {"quadratic": quadratic, "rosenbrock": rosenbrock, "saddle": saddle, "several_minima": several_minima}
+
+
+class Trajectory(NamedTuple):
+    """The result of :func:`run_optimizer`: ``path`` (K + 1, 2), the start and the points after each of the K
+    steps taken, and ``status``, "ran 100 steps" or "diverged at step 12" (a message for the plot)."""
+    path: np.ndarray
+    status: str
+
+    @property
+    def diverged(self) -> bool:
+        return self.status.startswith("diverged")
+
+
+def run_optimizer(rule, surface: Surface, x0=None, steps: int = 100, config: dict | None = None,
+                  lr_schedule=None) -> Trajectory:
+    """Follow ``rule`` (``next_w, config = rule(w, dw, config)``) on ``surface`` for ``steps`` steps.
+
+    Inputs:
+    - rule: an update rule, e.g. course.optim.adam
+    - surface: a :class:`Surface`
+    - x0: start point (2,); None for ``surface.start``
+    - steps: number of updates, an integer >= 0
+    - config: hyperparameters for the rule; copied, so one dict can serve several runs
+    - lr_schedule: optional callable t -> learning rate, applied before step t = 0, 1, ...
+
+    Returns a :class:`Trajectory` (path, status). The run stops early, with status "diverged at step k" and the
+    path up to the last good point (k points), as soon as the point after step k is NaN, inf or has a coordinate
+    beyond +-``surface.escape_radius``; no overflow warning is emitted along the way.
+    """
+    if not isinstance(surface, Surface):
+        raise TypeError(f"surface must be a Surface (e.g. surfaces.rosenbrock()); got {type(surface).__name__}")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"steps must be an integer >= 0; got {steps!r}")
+    if config is not None and not isinstance(config, dict):
+        raise TypeError(f"config must be a dict or None; got {type(config).__name__}")
+    x, y = _point(surface.start if x0 is None else x0, "x0")
+    config = dict(config or {})
+    radius = surface.escape_radius
+    path = np.empty((steps + 1, 2))
+    path[0] = p = np.array([x, y])
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # a blow-up is reported, not warned
+        for t in range(steps):
+            if lr_schedule is not None:
+                config["learning_rate"] = lr_schedule(t)
+            p, config = rule(p, np.array(surface.df(x, y)), config)
+            path[t + 1] = p
+            x, y = path[t + 1].tolist()
+            if not (abs(x) <= radius and abs(y) <= radius):  # False for NaN too
+                return Trajectory(path[:t + 1], f"diverged at step {t + 1}")
+    return Trajectory(path, f"ran {steps} steps")

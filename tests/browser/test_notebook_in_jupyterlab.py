@@ -1,0 +1,154 @@
+"""A solution notebook in a real JupyterLab and a real browser: it runs without an error output, and moving the
+first slider of each explorer changes what its ipympl canvas shows."""
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.browser
+
+KERNEL_TIMEOUT_MS = 120_000
+RUN_ALL_TIMEOUT_MS = 600_000
+CANVAS_TIMEOUT_S = 45
+EXPLORER_CALL = re.compile(r"\bwidgets\.(\w+_explorer)\(")
+
+KERNEL_IDLE = """() => {
+    const kernel = window.jupyterapp?.shell?.currentWidget?.sessionContext?.session?.kernel;
+    return kernel?.status === 'idle';
+}"""
+
+# Resolves when JupyterLab has run every cell (or stopped at an error); rejects after `timeout` ms.
+RUN_ALL = """async (timeout) => {
+    const limit = new Promise((_, reject) =>
+        setTimeout(() => reject(new Error(`run-all took over ${timeout} ms`)), timeout));
+    return await Promise.race([window.jupyterapp.commands.execute('notebook:run-all-cells'), limit]);
+}"""
+
+# Cells that never ran (empty code cells aside), by 1-based index.
+NOT_EXECUTED = """() => window.jupyterapp.shell.currentWidget.content.widgets
+    .map((cell, i) => [cell, i + 1])
+    .filter(([cell]) => cell.model.type === 'code' && cell.model.sharedModel.getSource().trim()
+                        && cell.model.executionCount === null)
+    .map(([, i]) => i)"""
+
+ERROR_OUTPUTS = """() => [...document.querySelectorAll(
+        '.jp-OutputArea-output[data-mime-type*="error"], .jp-OutputArea-output[data-mime-type*="stderr"]')]
+    .map(node => {
+        const cells = [...document.querySelectorAll('.jp-Notebook .jp-Cell')];
+        return `cell ${cells.indexOf(node.closest('.jp-Cell')) + 1}: ${node.innerText.slice(0, 1500)}`;
+    })"""
+
+# 0-based indices of the cells whose output holds both an ipympl canvas and a slider.
+EXPLORER_CELLS = """() => [...document.querySelectorAll('.jp-Notebook .jp-Cell')]
+    .map((cell, i) => [cell, i])
+    .filter(([cell]) => cell.querySelector('.jp-OutputArea .jupyter-matplotlib-canvas-div canvas')
+                        && cell.querySelector('.jp-OutputArea .widget-slider .noUi-handle'))
+    .map(([, i]) => i)"""
+
+
+def canvas_image(cell) -> str:
+    return cell.locator(".jupyter-matplotlib-canvas-div canvas").evaluate_all(
+        "canvases => canvases.map(c => c.toDataURL()).join('|')")
+
+
+def settled_image(cell, timeout: float) -> str:
+    """The canvas image once two reads a second apart agree (the first frames arrive asynchronously)."""
+    deadline, previous = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        current = canvas_image(cell)
+        if current == previous:
+            return current
+        previous = current
+        time.sleep(1.0)
+    return previous
+
+
+def assert_no_error_output(page, when: str) -> None:
+    errors = page.evaluate(ERROR_OUTPUTS)
+    assert not errors, f"error or stderr output {when}:\n" + "\n\n".join(errors)
+
+
+def open_and_run_all(page, jupyter_lab, path: str) -> None:
+    page.goto(jupyter_lab.notebook_url(path))
+    page.wait_for_function(KERNEL_IDLE, timeout=KERNEL_TIMEOUT_MS)
+    page.evaluate(RUN_ALL, RUN_ALL_TIMEOUT_MS)
+    page.wait_for_function(KERNEL_IDLE, timeout=KERNEL_TIMEOUT_MS)
+    assert_no_error_output(page, f"after running all cells of {path}")
+    not_executed = page.evaluate(NOT_EXECUTED)
+    assert not not_executed, f"{path}: cells {not_executed} did not run"
+
+
+def move_each_explorer_slider(page, path: str, expected: list[str]) -> None:
+    """For each explorer cell: press ArrowRight on its first slider and wait for its canvas to change."""
+    page.wait_for_function(f"() => ({EXPLORER_CELLS})().length >= {len(expected)}", timeout=CANVAS_TIMEOUT_S * 1000)
+    found = page.evaluate(EXPLORER_CELLS)
+    assert len(found) == len(expected), (f"{path}: expected {len(expected)} explorers ({', '.join(expected)}); "
+                                         f"found sliders with canvases in cells {[i + 1 for i in found]}")
+    for name, index in zip(expected, found):
+        cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
+        handle = cell.locator(".widget-slider .noUi-handle").first
+        handle.scroll_into_view_if_needed()
+        label = handle.evaluate("h => h.closest('.widget-slider').querySelector('.widget-label')?.textContent")
+        before = settled_image(cell, CANVAS_TIMEOUT_S)
+        handle.focus()
+        for _ in range(3):
+            page.keyboard.press("ArrowRight")
+        deadline, changed = time.monotonic() + CANVAS_TIMEOUT_S, False
+        while not changed and time.monotonic() < deadline:
+            time.sleep(0.25)
+            changed = canvas_image(cell) != before
+        assert changed, (f"{name} (cell {index + 1}): its canvas did not change within "
+                                              f"{CANVAS_TIMEOUT_S} s of moving the slider {label!r}")
+    assert_no_error_output(page, f"after moving the sliders of {path}")
+
+
+def explorer_calls(notebook) -> list[str]:
+    nb = nbformat.read(notebook, as_version=4)
+    return [m for cell in nb.cells if cell.cell_type == "code" for m in EXPLORER_CALL.findall(cell.source)]
+
+
+PROBE_CELLS = [
+    "%matplotlib widget\nimport ipywidgets as W\nimport matplotlib.pyplot as plt\nimport numpy as np",
+    "with plt.ioff():\n    fig, ax = plt.subplots(figsize=(4, 3))\n"
+    "x = np.linspace(0, 6, 200)\nline, = ax.plot(x, np.sin(x))\n"
+    "slider = W.FloatSlider(value=1.0, min=0.5, max=3.0, step=0.25, description='frequency')\n"
+    "slider.observe(lambda change: (line.set_ydata(np.sin(change.new * x)), fig.canvas.draw_idle()), 'value')\n"
+    "W.VBox([slider, fig.canvas])",
+]
+
+
+@pytest.fixture
+def probe_notebook():
+    """A minimal notebook (one slider redrawing one ipympl figure) inside the served tree, git-ignored."""
+    path = ROOT / "test-artifacts" / "browser-probe.ipynb"
+    path.parent.mkdir(exist_ok=True)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in PROBE_CELLS], metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}})
+    nbformat.write(nb, path)
+    yield path
+    path.unlink()
+
+
+def test_a_slider_redraws_an_ipympl_canvas(page, jupyter_lab, probe_notebook, screenshot):
+    path = probe_notebook.relative_to(ROOT).as_posix()
+    open_and_run_all(page, jupyter_lab, path)
+    move_each_explorer_slider(page, path, ["probe"])
+    screenshot(page, "probe")
+
+
+def test_activation_functions_lab_runs_and_its_explorers_respond(page, jupyter_lab, screenshot):
+    notebook = ROOT / "solutions" / "01_activation_functions.ipynb"
+    stored = notebook.read_bytes()
+    expected = explorer_calls(notebook)
+    assert expected, f"{notebook} calls no widgets.*_explorer"
+    path = notebook.relative_to(ROOT).as_posix()
+    open_and_run_all(page, jupyter_lab, path)
+    move_each_explorer_slider(page, path, expected)
+    screenshot(page, notebook.stem)
+    assert notebook.read_bytes() == stored, f"{notebook} was modified by the browser session"

@@ -1,0 +1,193 @@
+import warnings
+
+import numpy as np
+import pytest
+
+import widgets
+from widgets.explorer import StairsHistogram
+
+
+def z_spread(explorer):
+    """Standard deviation of the pre-activation histogram, read back from the stairs artist."""
+    hist = explorer.z_hist
+    centres = (hist.edges[:-1] + hist.edges[1:]) / 2
+    p = hist.fractions
+    mean = np.sum(p * centres)
+    return np.sqrt(np.sum(p * (centres - mean) ** 2))
+
+
+def saturated_shown(explorer):
+    text = explorer.stats.get_text()
+    return float(text.split("saturated (|f'| < 0.01): ")[1].split("%")[0])
+
+
+def test_builds_with_the_reference_activations_and_no_note():
+    e = widgets.saturation_explorer()
+    assert list(e.controls["activation"].options) == ["sigmoid", "tanh", "relu", "leaky relu", "elu"]
+    assert e.sliders is e.controls
+    assert e.note.get_text() == "" and e.message.get_text() == ""
+    assert e.output.outputs == ()
+
+
+def test_preactivation_histogram_widens_with_the_weight_scale():
+    e = widgets.saturation_explorer(input_range=10)
+    spreads = []
+    for scale in (0.02, 0.05, 0.1):  # std(z) = 0.2, 0.5, 1 with fan-in 100
+        e.controls["weight_scale"].value = scale
+        spreads.append(z_spread(e))
+    assert spreads[0] < spreads[1] < spreads[2]
+    assert spreads[2] == pytest.approx(1.0, rel=0.05)
+
+
+def test_preactivation_histogram_widens_with_the_fan_in():
+    e = widgets.saturation_explorer(weight_scale=0.2, input_range=10)
+    e.controls["fan_in"].value = 4  # std(z) = 0.4
+    narrow = z_spread(e)
+    e.controls["fan_in"].value = 100  # std(z) = 2
+    assert z_spread(e) == pytest.approx(5 * narrow, rel=0.1)
+
+
+def test_sigmoid_saturation_rises_with_the_weight_scale():
+    e = widgets.saturation_explorer()
+    shown = []
+    for scale in (0.1, 0.5, 2.0):
+        e.controls["weight_scale"].value = scale
+        shown.append(saturated_shown(e))
+    assert shown[0] < 1 < shown[1] < shown[2]
+    # the gradient histogram moves its mass below the threshold
+    below = e.grad_hist.edges[1:] <= 0.01
+    assert e.grad_hist.fractions[below].sum() == pytest.approx(shown[2] / 100, abs=0.01)
+
+
+def test_relu_blocks_half_of_the_gradients():
+    e = widgets.saturation_explorer()
+    e.controls["activation"].value = "relu"
+    assert "zero gradient: 5" in e.stats.get_text()
+    zero = float(e.stats.get_text().split("zero gradient: ")[1].rstrip("%"))
+    assert zero == pytest.approx(50, abs=1.5)
+    assert e.grad_hist.fractions[0] == pytest.approx(0.5, abs=0.015)  # zeros sit in the first bin
+
+
+def test_function_plot_follows_the_activation_and_the_range():
+    e = widgets.saturation_explorer()
+    e.controls["activation"].value = "tanh"
+    e.controls["input_range"].value = 3
+    x, y = e.curve.get_data()
+    _, dy = e.gradient_curve.get_data()
+    assert x.min() == -3 and x.max() == 3
+    np.testing.assert_allclose(y, np.tanh(x))
+    np.testing.assert_allclose(dy, 1 - np.tanh(x) ** 2)
+    assert e.curve.axes.get_xlim() == (-3, 3)
+    assert e.z_hist.edges[0] == -3 and e.z_hist.edges[-1] == 3
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "leaky relu", "elu"])
+def test_extreme_values_give_a_message_not_an_error(activation):
+    e = widgets.saturation_explorer()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        e.controls["activation"].value = activation
+        e.controls["fan_in"].value = 1000
+        e.controls["weight_scale"].value = 100
+        e.fig.canvas.draw()
+    assert "beyond ±6" in e.message.get_text()
+    assert "error" not in e.message.get_text() and "warning" not in e.message.get_text()
+    assert e.output.outputs == ()
+    assert np.all(np.isfinite(e.z_hist.fractions)) and np.all(np.isfinite(e.curve.get_ydata()))
+    e.controls["weight_scale"].value = 0.001
+    e.controls["fan_in"].value = 1
+    assert e.message.get_text() == ""
+
+
+def test_sigmoid_at_a_huge_scale_says_that_no_gradient_flows():
+    e = widgets.saturation_explorer(weight_scale=100)
+    assert "saturated: almost no gradient flows back" in e.message.get_text()
+
+
+def test_student_stub_falls_back_to_the_reference_and_says_so(stub_relu):
+    e = widgets.saturation_explorer(activations={"my relu": stub_relu})
+    assert e.controls["activation"].value == "my relu"
+    assert "my relu: using the reference relu -- yours is not implemented yet" in e.note.get_text()
+    np.testing.assert_allclose(e.curve.get_ydata(), np.maximum(e.curve.get_xdata(), 0))
+    e.controls["activation"].value = "tanh"
+    assert e.note.get_text() == ""
+
+
+def test_wrong_student_function_falls_back_with_its_check_message(wrong_relu):
+    e = widgets.saturation_explorer(activations={"my relu": wrong_relu})
+    note = e.note.get_text()
+    assert note.startswith("my relu: using the reference relu -- yours fails its check:")
+    assert "gradient passed where x < 0" in note
+    np.testing.assert_allclose(e.gradient_curve.get_ydata(), e.curve.get_xdata() > 0)
+
+
+def test_correct_student_function_is_used_without_a_note(student_relu):
+    calls = []
+    forward, backward = student_relu
+
+    def relu_forward(x):
+        calls.append(x.size)
+        return forward(x)
+
+    e = widgets.saturation_explorer(activations={"my relu": (relu_forward, backward)})
+    assert e.choices["my relu"].funcs == (relu_forward, backward)
+    assert e.note.get_text() == ""
+    calls.clear()
+    e.controls["weight_scale"].value = 1.0
+    assert 20_000 in calls  # the student's forward ran on the pre-activations
+
+
+def test_pairs_are_matched_by_label_when_the_names_say_nothing(stub_relu):
+    forward, backward = stub_relu
+    forward.__name__ = backward.__name__ = "f"
+    try:
+        e = widgets.saturation_explorer(activations={"my leaky relu": (forward, backward)})
+    finally:
+        forward.__name__, backward.__name__ = "relu_forward", "relu_backward"
+    assert "using the reference leaky relu" in e.note.get_text()
+
+
+def test_unknown_pair_is_gradient_checked(softsign):
+    e = widgets.saturation_explorer(activations={"softsign": softsign})
+    assert e.note.get_text() == ""
+    x, y = e.curve.get_data()
+    np.testing.assert_allclose(y, x / (1 + np.abs(x)))
+    broken = (softsign[0], lambda dout, cache: dout)
+    e = widgets.saturation_explorer(activations={"softsign": broken})
+    assert "softsign" not in e.controls["activation"].options
+    assert "softsign: not shown -- yours fails its check: backward disagrees" in e.note.get_text()
+
+
+def test_an_exception_inside_a_callback_is_shown_in_the_widget(softsign):
+    e = widgets.saturation_explorer(activations={"softsign": softsign})
+    e.controls["weight_scale"].value = 100  # softsign_forward raises beyond ±1000
+    assert "error: ValueError: softsign_forward was not written for inputs beyond ±1000" in e.message.get_text()
+    assert "Traceback" in e.output.outputs[-1]["text"]
+    e.controls["weight_scale"].value = 0.1  # recovers on the next event
+    assert e.message.get_text() == ""
+
+
+def test_a_pair_that_is_not_a_pair_is_refused():
+    with pytest.raises(TypeError, match=r"\(forward, backward\) pair"):
+        widgets.saturation_explorer(activations={"my relu": np.maximum})
+
+
+def test_stairs_histogram_counts_values_beyond_the_edges_in_the_end_bins():
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots()
+    hist = StairsHistogram(ax, [0, 1, 2])
+    np.testing.assert_allclose(hist.update([-5, 0.5, 1.5, 9]), [0.5, 0.5])
+    artist = hist.artist
+    hist.update([0.5], edges=[0, 2, 4])
+    assert hist.artist is artist and list(hist.fractions) == [1.0, 0.0]
+    plt.close(fig)
+
+
+def test_with_a_non_widget_backend_the_box_shows_a_png_kept_up_to_date():
+    import ipywidgets as W
+    e = widgets.saturation_explorer()
+    image = e.box.children[1]
+    assert isinstance(image, W.Image) and image.value[:4] == b"\x89PNG"
+    first = image.value
+    e.controls["weight_scale"].value = 5.0
+    assert image.value[:4] == b"\x89PNG" and image.value != first

@@ -1,0 +1,127 @@
+"""Dead ReLU explorer: train a small ReLU network on the spiral data and watch how the learning rate, the bias
+initialization and the weight scale decide how many units die (stop being active on every example)."""
+from __future__ import annotations
+
+import ipywidgets as W
+import numpy as np
+from matplotlib.ticker import LogLocator
+
+from course.diagnostics import expected_initial_loss
+from course.experiments import BIAS_INITS, ReluNetTraining
+from widgets.explorer import (REFERENCE_ACTIVATIONS, Choice, Explorer, Stepper,
+                              activation_choice, light_axes, new_figure)
+
+CACHED_RUNS = 32
+
+
+class DeadReluExplorer(Explorer):
+    """Fraction of dead units per hidden layer and the loss over the training steps of
+    course.experiments.ReluNetTraining, for the setting of the controls.
+
+    Controls: ``controls["learning_rate"]``, ``["bias_init"]`` (a key of course.experiments.BIAS_INITS),
+    ``["weight_scale"]``, ``["seed"]``. Artists: ``dead_lines`` (one Line2D per hidden layer), ``loss_line``,
+    ``stats`` (Text). ``training`` is the run on display; runs are cached per setting, and training proceeds in
+    slices of at most ``budget`` seconds so that the kernel stays responsive (see widgets.explorer.Stepper).
+    """
+
+    def __init__(self, relu=None, learning_rate: float = 1.0, bias_init: str = "0", weight_scale: float = 0.1,
+                 seed: int = 0, steps: int = 200, hidden: tuple[int, ...] = (50, 50), budget: float = 0.05):
+        self.relu = Choice("relu", REFERENCE_ACTIVATIONS["relu"], "") if relu is None else activation_choice(
+            "your relu", relu)
+        self.steps, self.hidden = steps, tuple(hidden)
+        slider = dict(continuous_update=False, readout_format=".3g", base=10)
+        controls = {
+            "learning_rate": W.FloatLogSlider(value=learning_rate, min=-3, max=1, step=0.1,
+                                              description="learning rate", **slider),
+            "bias_init": W.Dropdown(options=list(BIAS_INITS), value=bias_init, description="bias init"),
+            "weight_scale": W.FloatLogSlider(value=weight_scale, min=-3, max=2, step=0.1,
+                                             description="weight scale", **slider),
+            "seed": W.IntSlider(value=seed, min=0, max=9, description="seed", continuous_update=False),
+        }
+        self.progress = W.IntProgress(value=0, min=0, max=steps, description="training")
+        fig, (ax_dead, ax_loss) = new_figure(ncols=2)
+        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.2, top=0.8, wspace=0.25)
+        super().__init__(fig, controls)
+
+        ax_dead.set_title("dead units (active on no example)", fontsize=9)
+        self.dead_lines = [ax_dead.plot([], [], lw=1.5, label=f"layer {i + 1}")[0] for i in range(len(self.hidden))]
+        ax_dead.set_xlim(0, steps)
+        ax_dead.set_ylim(-0.02, 1.02)
+        ax_dead.legend(loc="center right", fontsize=7, frameon=False)
+        ax_loss.set_title("training loss", fontsize=9)
+        self.loss_line, = ax_loss.plot([], [], lw=1.5, color="C3")
+        chance = expected_initial_loss(3)
+        ax_loss.axhline(chance, color="grey", lw=0.8, ls=":")
+        ax_loss.text(steps, chance, " chance: log 3", fontsize=7, color="grey", ha="right", va="bottom")
+        ax_loss.set_yscale("log")
+        ax_loss.set_xlim(0, steps)
+        ax_loss.set_ylim(1e-2, 1e1)
+        for ax in (ax_dead, ax_loss):
+            ax.set_xlabel("step", fontsize=8)
+        light_axes(ax_dead, ax_loss)
+        ax_loss.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0), numticks=6))  # the loss spans few decades
+        self.stats = fig.text(0.5, 0.9, "", ha="center", va="center", fontsize=10)
+        self.show_note(self.relu.note)
+
+        self.runs: dict[tuple, ReluNetTraining] = {}
+        self.training: ReluNetTraining | None = None
+        self.stepper = Stepper(self.show_training, budget, guard=self.safely)
+        self.observe(self.update)
+        self.safely(self.update)()
+
+    def controls_box(self) -> W.Box:
+        return W.VBox([super().controls_box(), self.progress])
+
+    def update(self) -> None:
+        c = {name: control.value for name, control in self.controls.items()}
+        key = tuple(c.values())
+        training = self.runs.pop(key, None) or ReluNetTraining(
+            learning_rate=c["learning_rate"], bias_init=BIAS_INITS[c["bias_init"]],
+            weight_scale=c["weight_scale"], seed=c["seed"], steps=self.steps, hidden=self.hidden,
+            relu=self.relu.funcs)
+        self.runs[key] = training  # most recently used last
+        while len(self.runs) > CACHED_RUNS:
+            self.runs.pop(next(iter(self.runs)))
+        self.training = training
+
+        def step() -> bool:
+            training.advance(2)
+            return training.done
+        self.stepper.start(step)
+
+    def show_training(self) -> None:
+        training = self.training
+        record = training.record()
+        steps = np.arange(record.loss.size)
+        for i, line in enumerate(self.dead_lines):
+            line.set_data(steps, record.dead[:, i])
+        self.loss_line.set_data(steps, np.maximum(record.loss, 1e-4))
+        if record.loss.size:
+            low, high = max(record.loss.min(), 1e-4), record.loss.max()
+            self.loss_line.axes.set_ylim(min(low / 2, 0.5), max(high * 2, 5.0))
+            dead = ", ".join(f"layer {i + 1} {f:.0%}" for i, f in enumerate(record.dead[-1]))
+            self.stats.set_text(f"dead after {record.loss.size} steps: {dead}    loss {record.loss[-1]:.3g}")
+        self.progress.value = training.step
+        self.show_message(self._verdict(training, record))
+        self.redraw()
+
+    def _verdict(self, training, record) -> str:
+        if record.diverged_at is not None:
+            return f"loss diverged at step {record.diverged_at}: lower the learning rate or the weight scale"
+        if not training.done:
+            return f"training... step {training.step} of {training.steps}"
+        if record.dead.size and record.dead[-1].max() > 0.9:
+            return ("almost every ReLU of a layer is dead: no gradient reaches its weights, "
+                    "so the network has stopped learning")
+        return ""
+
+
+def dead_relu_explorer(relu=None, **options) -> DeadReluExplorer:
+    """Build the dead-ReLU explorer; it displays itself as the last expression of a cell.
+
+    ``relu`` is your ``(relu_forward, relu_backward)`` pair (forward(x) -> (out, cache), backward(dout, cache)
+    -> dx); it trains the network once it passes course.checks' relu checks, and until then the reference relu is
+    used, with a note on the figure. ``options``: learning_rate, bias_init ("0", "+0.01", "-0.05"), weight_scale,
+    seed, steps, hidden, budget (see :class:`DeadReluExplorer`).
+    """
+    return DeadReluExplorer(relu, **options)
