@@ -6,13 +6,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8888
 
-.PHONY: lab test test-fast nbval labs benchmarks clean help
+.PHONY: lab test test-fast nbval solutions labs benchmarks clean help
 
 help:
 	@echo "make lab         install (once) and open JupyterLab at the course's start page"
 	@echo "make test        install (once) and run the whole suite: unit, widget, notebook and browser tests"
 	@echo "make test-fast   the suite without the browser and notebook tests"
 	@echo "make nbval       strict nbval on the solution notebooks"
+	@echo "make solutions   re-execute the solution notebooks in place (then make labs)"
 	@echo "make labs        rebuild labs/ from solutions/"
 	@echo "make benchmarks  measure slider latency, conv speed and training throughput"
 
@@ -34,6 +35,9 @@ test-fast: $(STAMP)
 
 nbval: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg solutions
+
+solutions: $(STAMP)
+	cd solutions && env -u MPLBACKEND ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace *.ipynb
 
 labs: $(STAMP)
 	$(BIN)/python tools/build_labs.py

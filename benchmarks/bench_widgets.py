@@ -1,10 +1,17 @@
-"""Latency of one control event per explorer on the Agg canvas: set a control's value, then fig.canvas.draw().
+"""Latency of one control event per explorer, as the kernel pays it under ipympl (`%matplotlib widget`): set a
+control's value (compute + in-place update + redraw), then encode the frame as ipympl does before sending it
+(`canvas.get_diff_image()`, a PNG of the changed pixels).
 
-Beside each, a naive "clear and re-plot" baseline of the same figure (cla + plot again + draw). For the dead-ReLU
-explorer a new setting trains in slices inside a running event loop: the table reports how long one event keeps
-the loop busy (first slice + draw) and how long the whole run takes to finish in the background.
+Three ways of redrawing the same event are compared:
+- the explorers' way: only the changing artists are drawn over the saved static layer (axes, ticks, labels) and
+  the canvas is blitted; a full draw happens only when axis limits change;
+- the same in-place update followed by a full draw of the figure (what `draw_idle()` leads to);
+- a naive "clear and re-plot" of the same figure (cla + plot again + full draw).
+For the dead-ReLU explorer a new setting trains in slices inside a running event loop: the table reports how long
+one event keeps the loop busy (first slice + redraw) and how long the whole run takes in the background.
 
-Run: MPLBACKEND=Agg .venv/bin/python benchmarks/bench_widgets.py [events]
+Run: .venv/bin/python benchmarks/bench_widgets.py [events] [--agg]
+With --agg the figures use the plain Agg canvas: compute + redraw only, no frame encoding.
 """
 from __future__ import annotations
 
@@ -18,7 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's 
 
 import matplotlib  # noqa: E402
 
-matplotlib.use("Agg")
+AGG = "--agg" in sys.argv
+matplotlib.use("Agg" if AGG else "module://ipympl.backend_nbagg")  # ipympl: the kernel-side canvas of JupyterLab
 import numpy as np  # noqa: E402
 
 import widgets  # noqa: E402
@@ -26,13 +34,21 @@ from widgets.explorer import new_figure  # noqa: E402
 from widgets.saturation import GRAD_EDGES, Z_BINS  # noqa: E402
 
 
-def timed(event, n: int) -> np.ndarray:
-    """Milliseconds per call of event(i) for i in range(n), after two warm-up calls."""
-    event(0), event(1)
+def timed(event, n: int, fig=None, explorer=None) -> np.ndarray:
+    """Milliseconds per call of event(i) for i in range(n), after two warm-up calls. With ``fig``, each call
+    includes encoding the frame for the browser as ipympl does; with ``explorer``, also the full draw that the
+    browser asks for when the explorer requested one (draw_idle) instead of blitting."""
+    def run(i):
+        event(i)
+        if explorer is not None and explorer.needs_full_draw:
+            explorer.fig.canvas.draw()
+        if fig is not None and not AGG:
+            fig.canvas.get_diff_image()
+    run(0), run(1)
     times = []
     for i in range(n):
         t0 = time.perf_counter()
-        event(i)
+        run(i)
         times.append(time.perf_counter() - t0)
     return np.array(times) * 1e3
 
@@ -78,7 +94,10 @@ def new_setting_in_event_loop(e, values) -> tuple[np.ndarray, np.ndarray]:
         for value in values:
             t0 = time.perf_counter()
             e.controls["learning_rate"].value = value
-            e.fig.canvas.draw()
+            if e.needs_full_draw:
+                e.fig.canvas.draw()
+            if not AGG:
+                e.fig.canvas.get_diff_image()
             blocked.append(time.perf_counter() - t0)
             while not e.training.done:
                 await asyncio.sleep(0.001)
@@ -89,38 +108,52 @@ def new_setting_in_event_loop(e, values) -> tuple[np.ndarray, np.ndarray]:
 
 def main(n: int = 60) -> None:
     empty, _ = new_figure(ncols=3)
-    rows = [("reference: draw of 3 empty axes, 8x4 in", timed(lambda i: empty.canvas.draw(), n))]
+    rows = [("reference: full draw of 3 empty axes", timed(lambda i: empty.canvas.draw(), n, empty))]
+
     sat = widgets.saturation_explorer()
+    sat.fig.canvas.draw()  # the first full draw, as when the figure is first shown, saves the static layer
     scales = itertools.cycle(np.geomspace(0.01, 10, 25))
     slider = sat.controls["weight_scale"]
 
     def sat_event(i):
         slider.value = next(scales)
+
+    def sat_event_full(i):
+        slider.value = next(scales)
         sat.fig.canvas.draw()
-    rows.append(("saturation: weight-scale event", timed(sat_event, n)))
-    rows.append(("saturation: naive cla + re-plot", timed(lambda i: saturation_naive(sat, next(scales)), n)))
+    rows.append(("saturation: weight-scale event", timed(sat_event, n, sat.fig, sat)))
+    rows.append(("saturation: same, full redraw", timed(sat_event_full, n, sat.fig)))
+    rows.append(("saturation: naive cla + re-plot", timed(lambda i: saturation_naive(sat, next(scales)), n, sat.fig)))
 
     dead = widgets.dead_relu_explorer()
     seed = dead.controls["seed"]
     seed.value = 1  # two cached runs to switch between
     seed.value = 0
+    dead.fig.canvas.draw()
 
     def dead_event(i):
         seed.value = i % 2
+
+    def dead_event_full(i):
+        seed.value = i % 2
         dead.fig.canvas.draw()
-    rows.append(("dead ReLU: cached-setting event", timed(dead_event, n)))
+    rows.append(("dead ReLU: cached-setting event", timed(dead_event, n, dead.fig, dead)))
+    rows.append(("dead ReLU: same, full redraw", timed(dead_event_full, n, dead.fig)))
     record = dead.training.record()
-    rows.append(("dead ReLU: naive cla + re-plot", timed(lambda i: dead_relu_naive(dead, record), n)))
+    rows.append(("dead ReLU: naive cla + re-plot", timed(lambda i: dead_relu_naive(dead, record), n, dead.fig)))
 
     fresh = widgets.dead_relu_explorer()
+    fresh.fig.canvas.draw()
     blocked, total = new_setting_in_event_loop(fresh, np.geomspace(0.01, 9, 12))
     rows.append(("dead ReLU: new setting, loop blocked", blocked))
     rows.append(("dead ReLU: new setting, run finished", total))
 
-    print(f"{'event (Agg, ms)':40s} {'n':>4s} {'median':>8s} {'p95':>8s}")
+    title = "event (Agg canvas; ms)" if AGG else "event (ipympl canvas, incl. PNG; ms)"
+    print(f"{title:40s} {'n':>4s} {'median':>8s} {'p95':>8s}")
     for name, t in rows:
         print(f"{name:40s} {t.size:4d} {np.median(t):8.1f} {np.percentile(t, 95):8.1f}")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 60)
+    counts = [int(a) for a in sys.argv[1:] if a.isdigit()]
+    main(counts[0] if counts else 60)

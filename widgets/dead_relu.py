@@ -19,8 +19,8 @@ class DeadReluExplorer(Explorer):
     course.experiments.ReluNetTraining, for the setting of the controls.
 
     Controls: ``controls["learning_rate"]``, ``["bias_init"]`` (a key of course.experiments.BIAS_INITS),
-    ``["weight_scale"]``, ``["seed"]``. Artists: ``dead_lines`` (one Line2D per hidden layer), ``loss_line``,
-    ``stats`` (Text). ``training`` is the run on display; runs are cached per setting, and training proceeds in
+    ``["weight_scale"]``, ``["seed"]``. Artists: ``dead_lines`` (one Line2D per hidden layer), ``loss_line``;
+    the final fractions and loss are in ``readout`` (an HTML widget). ``training`` is the run on display; runs are cached per setting, and training proceeds in
     slices of at most ``budget`` seconds so that the kernel stays responsive (see widgets.explorer.Stepper).
     """
 
@@ -60,7 +60,7 @@ class DeadReluExplorer(Explorer):
             ax.set_xlabel("step", fontsize=8)
         light_axes(ax_dead, ax_loss)
         ax_loss.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0), numticks=6))  # the loss spans few decades
-        self.stats = fig.text(0.5, 0.9, "", ha="center", va="center", fontsize=10)
+        self.animate(*self.dead_lines, self.loss_line)
         self.show_note(self.relu.note)
 
         self.runs: dict[tuple, ReluNetTraining] = {}
@@ -98,9 +98,12 @@ class DeadReluExplorer(Explorer):
         self.loss_line.set_data(steps, np.maximum(record.loss, 1e-4))
         if record.loss.size:
             low, high = max(record.loss.min(), 1e-4), record.loss.max()
-            self.loss_line.axes.set_ylim(min(low / 2, 0.5), max(high * 2, 5.0))
+            # whole decades, so the limits (and with them a full redraw) change rarely
+            self.set_limits(self.loss_line.axes, ylim=(10.0 ** np.floor(np.log10(min(low, 0.5))),
+                                                              10.0 ** np.ceil(np.log10(max(high, 5.0)))))
             dead = ", ".join(f"layer {i + 1} {f:.0%}" for i, f in enumerate(record.dead[-1]))
-            self.stats.set_text(f"dead after {record.loss.size} steps: {dead}    loss {record.loss[-1]:.3g}")
+            self.show_readout(f"dead after {record.loss.size} steps: <b>{dead}</b> &nbsp;&nbsp; "
+                              f"loss <b>{record.loss[-1]:.3g}</b>")
         self.progress.value = training.step
         self.show_message(self._verdict(training, record))
         self.redraw()

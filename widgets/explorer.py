@@ -81,22 +81,30 @@ class StairsHistogram:
 
 class Explorer:
     """Base of the live explorers: owns ``fig``, ``controls`` (name -> widget; ``sliders`` is the same dict),
-    a ``note`` text artist (which functions are in use), a ``message`` text artist (warnings, errors) and an
-    ``output`` area holding the full traceback of any error raised inside a callback.
+    a ``readout`` (HTML widget: the live numbers, rendered by the browser rather than the kernel), a ``note`` text
+    artist (which functions are in use), a ``message`` text artist (warnings, errors) and an ``output`` area
+    holding the full traceback of any error raised inside a callback.
 
-    Displaying the explorer shows its ``box``: the controls, the figure (ipympl's canvas widget, or with another
-    backend a PNG image refreshed on every redraw) and the output area.
+    Displaying the explorer shows its ``box``: the controls, the readout, the figure (ipympl's canvas widget, or
+    with another backend a PNG image refreshed on every redraw) and the output area.
     """
 
     def __init__(self, fig, controls: dict):
         self.fig = fig
+        for control in controls.values():
+            control.style.description_width = "initial"  # whole labels, not "learning r..."
         self.controls = controls
         self.sliders = controls
         self.note = fig.text(0.01, 0.99, "", ha="left", va="top", fontsize=8, color=NOTE_COLOR)
         self.message = fig.text(0.5, 0.01, "", ha="center", va="bottom", fontsize=9, color=MESSAGE_COLOR)
+        self.readout = W.HTML()
         self.output = W.Output(layout=W.Layout(max_height="12em", overflow="auto"))
         self._image = None
         self._box = None
+        self._dynamic = []
+        self._background = None  # (renderer, pixels of the static layer) after the last full draw
+        self.animate(self.message)
+        fig.canvas.mpl_connect("draw_event", self._on_draw)
 
     # --- wiring ---------------------------------------------------------------------------------------------
     def observe(self, update) -> None:
@@ -137,21 +145,68 @@ class Explorer:
         self.redraw()
 
     def show_note(self, text: str) -> None:
-        """Put ``text`` (one note a line, wrapped to the figure's width) on the note line at the top."""
+        """Put ``text`` (one note a line, wrapped to the figure's width) on the note line at the top. The note
+        is part of the static layer: a change makes the next redraw a full one."""
         width = int(self.fig.get_figwidth() * 17)  # characters of the 8-point note font per inch
-        self.note.set_text("\n".join(textwrap.fill(line, width) for line in text.splitlines()))
+        text = "\n".join(textwrap.fill(line, width) for line in text.splitlines())
+        if text != self.note.get_text():
+            self.note.set_text(text)
+            self._background = None
+
+    def show_readout(self, html: str) -> None:
+        """Show the live numbers above the figure."""
+        self.readout.value = f"<span style='font-size: 13px'>{html}</span>"
 
     # --- drawing and display ---------------------------------------------------------------------------------
+    def animate(self, *artists) -> None:
+        """Declare artists that change from one event to the next. Everything else (axes, ticks, labels,
+        titles: mostly text, the slowest thing to render) is rendered once per full draw and reused."""
+        for artist in artists:
+            artist.set_animated(True)
+            self._dynamic.append(artist)
+
+    def set_limits(self, ax, xlim=None, ylim=None) -> None:
+        """Set axis limits; when they change, the static layer (ticks) is stale and the next redraw is full."""
+        for new, get, set_ in ((xlim, ax.get_xlim, ax.set_xlim), (ylim, ax.get_ylim, ax.set_ylim)):
+            if new is not None and not np.allclose(get(), new, rtol=1e-9, atol=0):
+                set_(*new)
+                self._background = None
+
+    @property
+    def needs_full_draw(self) -> bool:
+        """True when no static layer is saved, so the next frame must come from a full draw of the figure."""
+        return self._background is None
+
+    def _on_draw(self, event) -> None:
+        """After a full draw: keep the static layer (for the canvas's own renderer, not a savefig's), then draw
+        the changing artists on top of it."""
+        if event.renderer is getattr(self.fig.canvas, "renderer", None):
+            self._background = (event.renderer, self.fig.canvas.copy_from_bbox(self.fig.bbox))
+        for artist in self._dynamic:
+            artist.draw(event.renderer)
+
     def redraw(self) -> None:
-        """Show the updated artists: ``draw_idle()`` on an interactive canvas (ipympl merges bursts of requests);
-        with a non-interactive backend, refresh the PNG in the box once it is shown, else leave the rendering to
-        whoever draws the figure (a test, a benchmark, savefig)."""
+        """Show the updated artists. Usually only the changing artists are drawn, over the saved static layer,
+        and the canvas is blitted (ipympl ships that frame at once). A full draw is requested when no valid static
+        layer is saved (none yet, or limits or the note changed): ``draw_idle()`` on an interactive canvas (ipympl
+        merges bursts of requests); with a non-interactive backend, the PNG in the box is refreshed once it is
+        shown, else the rendering is left to whoever draws the figure (a test, a benchmark, savefig)."""
+        canvas = self.fig.canvas
         if self._image is not None:
             buffer = io.BytesIO()
             self.fig.savefig(buffer, format="png")
             self._image.value = buffer.getvalue()
-        elif type(self.fig.canvas).draw_idle is not FigureCanvasBase.draw_idle:
-            self.fig.canvas.draw_idle()
+            return
+        saved = self._background
+        if saved is not None and saved[0] is canvas.get_renderer():
+            canvas.restore_region(saved[1])
+            for artist in self._dynamic:
+                self.fig.draw_artist(artist)
+            canvas.blit(self.fig.bbox)
+            return
+        self._background = None
+        if type(canvas).draw_idle is not FigureCanvasBase.draw_idle:
+            canvas.draw_idle()
 
     @property
     def box(self) -> W.VBox:
@@ -161,7 +216,7 @@ class Explorer:
             else:
                 self._image = W.Image(format="png")
                 view = self._image
-            self._box = W.VBox([self.controls_box(), view, self.output])
+            self._box = W.VBox([self.controls_box(), self.readout, view, self.output])
             self.redraw()
         return self._box
 
@@ -223,7 +278,10 @@ def prefer_student(label: str, student: tuple, reference: tuple | None, referenc
     ``result`` is a CheckResult (course.checks) for the student's functions."""
     if result.passed:
         return Choice(label, student, "")
-    why = "yours is not implemented yet" if result.status == NOT_IMPLEMENTED else f"yours fails its check: {result.detail}"
+    if result.status == NOT_IMPLEMENTED:
+        why = "yours is not implemented yet"
+    else:
+        why = f"yours fails its check: {result.detail}"
     if reference is None:
         return Choice(label, None, f"{label}: not shown -- {why}")
     return Choice(label, reference, f"{label}: using the reference {reference_name} -- {why}")

@@ -21,7 +21,8 @@ class SaturationExplorer(Explorer):
     their local gradients; live fractions of saturated (|gradient| < threshold) and zero-gradient units.
 
     Controls: ``controls["activation"]``, ``["weight_scale"]``, ``["fan_in"]``, ``["input_range"]``.
-    Artists: ``curve``, ``gradient_curve`` (Line2D), ``z_hist``, ``grad_hist`` (StairsHistogram), ``stats`` (Text).
+    Artists: ``curve``, ``gradient_curve`` (Line2D), ``z_hist``, ``grad_hist`` (StairsHistogram); the live
+    fractions are in ``readout`` (an HTML widget).
     ``choices`` maps each label to the functions in use and the note shown when the reference replaces a
     student's functions.
     """
@@ -51,7 +52,7 @@ class SaturationExplorer(Explorer):
             "input_range": W.FloatSlider(value=input_range, min=1, max=20, step=0.5, description="input range ±"),
         }
         fig, (ax_f, ax_z, ax_g) = new_figure(ncols=3)
-        fig.subplots_adjust(left=0.06, right=0.98, bottom=0.2, top=0.8, wspace=0.3)
+        fig.subplots_adjust(left=0.06, right=0.98, bottom=0.2, top=0.84, wspace=0.3)
         super().__init__(fig, controls)
 
         ax_f.set_title("activation and local gradient", fontsize=9)
@@ -73,7 +74,9 @@ class SaturationExplorer(Explorer):
         ax_g.axvline(threshold, color="grey", lw=0.8, ls=":")
         ax_g.set_xlabel(f"|f'(z)| (0 counted at {GRAD_EDGES[0]:.0e})", fontsize=8)
         light_axes(ax_f, ax_z, ax_g)
-        self.stats = fig.text(0.5, 0.9, "", ha="center", va="center", fontsize=10)
+        ax_z.set_yticks([])  # its y-limit follows the data every event; tick labels would force full redraws
+        ax_z.set_ylabel("share of units", fontsize=8)
+        self.animate(self.curve, self.gradient_curve, self.z_hist.artist, self.grad_hist.artist)
         self.observe(self.update)
         self.safely(self.update)()
 
@@ -86,19 +89,18 @@ class SaturationExplorer(Explorer):
         y, dy = local_gradients(forward, backward, x)
         self.curve.set_data(x, y)
         self.gradient_curve.set_data(x, dy)
-        ax_f = self.curve.axes
-        ax_f.set_xlim(-r, r)
         low, high = min(y.min(), dy.min(), 0.0), max(y.max(), dy.max(), 1.0)
-        ax_f.set_ylim(low - 0.05 * (high - low), high + 0.05 * (high - low))
+        pad = 0.05 * (high - low)
+        self.set_limits(self.curve.axes, xlim=(-r, r), ylim=(low - pad, high + pad))
 
         result = saturation(forward, backward, c["weight_scale"], c["fan_in"], self.draws, self.threshold)
         z_fractions = self.z_hist.update(result.preactivations, np.linspace(-r, r, Z_BINS + 1))
-        self.z_hist.artist.axes.set_xlim(-r, r)
-        self.z_hist.artist.axes.set_ylim(0, 1.1 * max(z_fractions.max(), 0.05))
+        self.set_limits(self.z_hist.artist.axes, xlim=(-r, r))
+        self.z_hist.artist.axes.set_ylim(0, 1.1 * max(z_fractions.max(), 0.05))  # no y ticks: no full redraw
         self.grad_hist.update(np.abs(result.local_grad))
 
-        self.stats.set_text(f"std(z) = {result.std:.3g}    saturated (|f'| < {self.threshold:g}): "
-                            f"{result.saturated:.1%}    zero gradient: {result.zero_gradient:.1%}")
+        self.show_readout(f"std(z) = <b>{result.std:.3g}</b> &nbsp;&nbsp; saturated (|f'| &lt; {self.threshold:g}): "
+                          f"<b>{result.saturated:.1%}</b> &nbsp;&nbsp; zero gradient: <b>{result.zero_gradient:.1%}</b>")
         self.show_note("\n".join(filter(None, [choice.note, self.dropped_note])))
         self.show_message(self._verdict(result, r))
         self.redraw()

@@ -8,21 +8,10 @@ from hypothesis import strategies as st
 
 from course import layers as L
 from course.checks import layers as CL
+from gradient_assertions import assert_gradient
 from course.gradcheck import eval_numerical_gradient_array, rel_error
 
 seeds = st.integers(0, 2 ** 16)
-
-
-def assert_gradient(analytic, numeric, tol=1e-7):
-    """rel_error(analytic, numeric) < tol, as DESIGN.md asks. One exception: an entry that nearly cancels (a sum of
-    terms of opposite signs) carries the centred differences' roundoff, about 1e-16 * |f| / h, which can exceed tol
-    relative to that tiny entry; such entries must agree within tol / 10 of the gradient's largest entry, or
-    within 1e-9 (the roundoff for |f| ~ 10), orders of magnitude below what a wrong formula produces."""
-    assert np.shape(analytic) == np.shape(numeric)
-    if rel_error(analytic, numeric) < tol:
-        return
-    scale = float(np.max(np.abs(numeric)))
-    np.testing.assert_allclose(analytic, numeric, rtol=tol, atol=max(tol / 10 * scale, 1e-9))
 
 
 # ----------------------------------------------------------------------------------------------------------------

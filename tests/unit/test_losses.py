@@ -9,22 +9,11 @@ from hypothesis import strategies as st
 from course import losses as Lo
 from course.activations import sigmoid
 from course.checks import losses as CLo
+from gradient_assertions import assert_gradient
 from course.gradcheck import eval_numerical_gradient, rel_error
 
 seeds = st.integers(0, 2 ** 16)
 LABEL_LOSSES = ["softmax_loss", "svm_loss"]
-
-
-def assert_gradient(analytic, numeric, tol=1e-7):
-    """rel_error(analytic, numeric) < tol, as DESIGN.md asks. One exception: an entry that nearly cancels (a sum of
-    terms of opposite signs) carries the centred differences' roundoff, about 1e-16 * |f| / h, which can exceed tol
-    relative to that tiny entry; such entries must agree within tol / 10 of the gradient's largest entry, or
-    within 1e-9 (the roundoff for |f| ~ 10), orders of magnitude below what a wrong formula produces."""
-    assert np.shape(analytic) == np.shape(numeric)
-    if rel_error(analytic, numeric) < tol:
-        return
-    scale = float(np.max(np.abs(numeric)))
-    np.testing.assert_allclose(analytic, numeric, rtol=tol, atol=max(tol / 10 * scale, 1e-9))
 
 
 def numerical(loss_fn, x, *args):

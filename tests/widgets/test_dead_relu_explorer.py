@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import widgets
+from readout import readout_text
 from widgets.explorer import Stepper
 
 FAST = dict(steps=60, hidden=(30, 30))
@@ -21,7 +22,7 @@ def test_builds_and_shows_a_finished_run():
     x, loss = e.loss_line.get_data()
     assert len(x) == 60 and np.all(np.isfinite(loss))
     assert e.note.get_text() == "" and e.message.get_text() == ""
-    assert "dead after 60 steps: layer 1" in e.stats.get_text()
+    assert "dead after 60 steps: layer 1" in readout_text(e)
 
 
 def test_a_high_learning_rate_kills_more_units_than_a_small_one():
@@ -149,3 +150,15 @@ def test_stepper_yields_to_a_running_event_loop_and_abandons_old_jobs():
 
     done = asyncio.run(scenario())
     assert done == {"old": 1, "new": 3}
+
+
+def test_a_blitted_frame_equals_a_full_draw():
+    e = widgets.dead_relu_explorer(**FAST)
+    e.controls["seed"].value = 1
+    e.fig.canvas.draw()
+    e.controls["seed"].value = 0
+    e.controls["seed"].value = 1  # a cached run: the same limits, only the lines change
+    assert not e.needs_full_draw
+    blitted = np.asarray(e.fig.canvas.buffer_rgba()).copy()
+    e.fig.canvas.draw()
+    np.testing.assert_array_equal(blitted, np.asarray(e.fig.canvas.buffer_rgba()))

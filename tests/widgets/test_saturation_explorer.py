@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import widgets
+from readout import readout_text
 from widgets.explorer import StairsHistogram
 
 
@@ -17,7 +18,7 @@ def z_spread(explorer):
 
 
 def saturated_shown(explorer):
-    text = explorer.stats.get_text()
+    text = readout_text(explorer)
     return float(text.split("saturated (|f'| < 0.01): ")[1].split("%")[0])
 
 
@@ -62,8 +63,8 @@ def test_sigmoid_saturation_rises_with_the_weight_scale():
 def test_relu_blocks_half_of_the_gradients():
     e = widgets.saturation_explorer()
     e.controls["activation"].value = "relu"
-    assert "zero gradient: 5" in e.stats.get_text()
-    zero = float(e.stats.get_text().split("zero gradient: ")[1].rstrip("%"))
+    assert "zero gradient: 5" in readout_text(e)
+    zero = float(readout_text(e).split("zero gradient: ")[1].strip().rstrip("%"))
     assert zero == pytest.approx(50, abs=1.5)
     assert e.grad_hist.fractions[0] == pytest.approx(0.5, abs=0.015)  # zeros sit in the first bin
 
@@ -186,8 +187,30 @@ def test_stairs_histogram_counts_values_beyond_the_edges_in_the_end_bins():
 def test_with_a_non_widget_backend_the_box_shows_a_png_kept_up_to_date():
     import ipywidgets as W
     e = widgets.saturation_explorer()
-    image = e.box.children[1]
+    image = e.box.children[2]
     assert isinstance(image, W.Image) and image.value[:4] == b"\x89PNG"
     first = image.value
     e.controls["weight_scale"].value = 5.0
     assert image.value[:4] == b"\x89PNG" and image.value != first
+
+
+def test_a_blitted_frame_equals_a_full_draw():
+    """Events redraw only the changing artists over the saved static layer: the pixels must be the same."""
+    e = widgets.saturation_explorer()
+    e.fig.canvas.draw()
+    e.controls["weight_scale"].value = 0.5
+    assert not e.needs_full_draw
+    blitted = np.asarray(e.fig.canvas.buffer_rgba()).copy()
+    e.fig.canvas.draw()
+    np.testing.assert_array_equal(blitted, np.asarray(e.fig.canvas.buffer_rgba()))
+
+
+def test_a_limit_change_or_a_new_note_forces_a_full_draw(stub_relu):
+    e = widgets.saturation_explorer(activations={"my relu": stub_relu})
+    e.controls["activation"].value = "sigmoid"
+    e.fig.canvas.draw()
+    e.controls["input_range"].value = 10  # new x-limits: new ticks
+    assert e.needs_full_draw
+    e.fig.canvas.draw()
+    e.controls["activation"].value = "my relu"  # the fallback note appears
+    assert e.needs_full_draw and "using the reference relu" in e.note.get_text()
