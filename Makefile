@@ -43,7 +43,7 @@ labs: $(STAMP)
 	$(BIN)/python tools/build_labs.py
 
 benchmarks: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python benchmarks/run_all.py
+	$(BIN)/python benchmarks/run_all.py
 
 clean:
 	rm -rf $(VENV) test-artifacts

@@ -66,7 +66,7 @@ def evaluate(name: str, body, *funcs) -> CheckResult:
     except NotYet as exc:
         return CheckResult(name, NOT_IMPLEMENTED, f"not implemented yet: {exc}")
     except NotImplementedError:
-        return CheckResult(name, NOT_IMPLEMENTED, "not implemented yet (write the code where it says TODO)")
+        return CheckResult(name, NOT_IMPLEMENTED, "not implemented yet (write the code where it says YOUR CODE HERE)")
     except Mistake as m:
         return CheckResult(name, FAILED, str(m))
     except RuntimeWarning as w:

@@ -90,7 +90,7 @@ def chromium() -> Path:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def jupyter_lab(chromium, kernel_env, tmp_path_factory):
     home = tmp_path_factory.mktemp("jupyterlab")
     for plugin, values in LAB_SETTINGS.items():
@@ -116,7 +116,9 @@ def jupyter_lab(chromium, kernel_env, tmp_path_factory):
         server.stop()
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: while Playwright's sync API is alive, this thread has an asyncio loop marked as
+# running, which the widget tests that come later (explorers that train in slices) must not see.
+@pytest.fixture(scope="module")
 def browser(chromium):
     from playwright.sync_api import sync_playwright
 
