@@ -54,6 +54,15 @@ def check_scalar(value, name: str, low: float | None = None, high: float | None 
     return value
 
 
+def check_int(value, name: str, low: int = 1, high: int | None = None, note: str = "") -> int:
+    """Return ``value`` as an int after checking it is an integer (not a bool, not 2.0) within [low, high]."""
+    if (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low
+            or (high is not None and value > high)):
+        bound = f">= {low}" if high is None else f"in [{low}, {high}]"
+        raise ValueError(f"{name} must be an integer {bound}{f' ({note})' if note else ''}; got {value!r}")
+    return int(value)
+
+
 def check_labels(y, n: int, num_classes: int | None = None, name: str = "y") -> np.ndarray:
     """Return integer class labels of shape (N,), checking their count and range [0, num_classes)."""
     y = np.asarray(y)

@@ -9,13 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from course._validate import check_scalar
-
-
-def _positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}")
-    return int(value)
+from course._validate import check_int, check_scalar
 
 
 def spiral(n_per_class: int = 100, n_classes: int = 3, noise: float = 0.2, seed: int | None = 0):
@@ -24,8 +18,8 @@ def spiral(n_per_class: int = 100, n_classes: int = 3, noise: float = 0.2, seed:
     Returns (X, y): X of shape (N, 2) with N = n_per_class * n_classes, values within about [-1, 1];
     y of shape (N,) with integer labels in [0, n_classes). ``noise`` is the standard deviation of the angle jitter.
     """
-    n_per_class = _positive_int(n_per_class, "n_per_class")
-    n_classes = _positive_int(n_classes, "n_classes")
+    n_per_class = check_int(n_per_class, "n_per_class")
+    n_classes = check_int(n_classes, "n_classes")
     noise = check_scalar(noise, "noise", low=0)
     rng = np.random.default_rng(seed)
     r = np.tile(np.linspace(0.0, 1.0, n_per_class), n_classes)
@@ -56,7 +50,7 @@ def moons(n: int = 200, noise: float = 0.1, seed: int | None = 0):
 
     Returns (X, y): X of shape (N, 2) with N = n, y of shape (N,) with labels 0 and 1 (ceil(n/2) zeros first).
     """
-    n = _positive_int(n, "n")
+    n = check_int(n, "n")
     noise = check_scalar(noise, "noise", low=0)
     rng = np.random.default_rng(seed)
     n0, n1 = _class_sizes(n)
@@ -72,7 +66,7 @@ def circles(n: int = 200, noise: float = 0.05, factor: float = 0.5, seed: int | 
 
     Returns (X, y): X of shape (N, 2) with N = n, y of shape (N,) with labels 0 (outer, ceil(n/2) first) and 1.
     """
-    n = _positive_int(n, "n")
+    n = check_int(n, "n")
     noise = check_scalar(noise, "noise", low=0)
     factor = check_scalar(factor, "factor", low=0, high=1, low_open=True, high_open=True)
     rng = np.random.default_rng(seed)
@@ -91,8 +85,8 @@ def blobs(n_per_class: int = 100, n_classes: int = 3, std: float = 0.5, seed: in
     Returns (X, y): X of shape (N, 2) with N = n_per_class * n_classes, y of shape (N,) with labels in
     [0, n_classes), grouped by class.
     """
-    n_per_class = _positive_int(n_per_class, "n_per_class")
-    n_classes = _positive_int(n_classes, "n_classes")
+    n_per_class = check_int(n_per_class, "n_per_class")
+    n_classes = check_int(n_classes, "n_classes")
     std = check_scalar(std, "std", low=0)
     rng = np.random.default_rng(seed)
     angles = 2 * np.pi * np.arange(n_classes) / n_classes

@@ -9,7 +9,7 @@ import numbers
 
 import numpy as np
 
-from course._validate import as_float_array, check_ndim, check_scalar
+from course._validate import as_float_array, check_ndim, check_int, check_scalar
 
 # A local gradient below 1% of the steepest slope of tanh and ReLU (which is 1) lets through too little signal
 # to learn from: sigmoid'(x) < 0.01 for |x| > 4.6, tanh'(x) < 0.01 for |x| > 3.0, and ReLU's zero counts too.
@@ -127,9 +127,7 @@ def check_initial_loss(loss, num_classes: int, tol: float = 0.1) -> str:
 
 
 def _num_classes(num_classes) -> int:
-    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 2:
-        raise ValueError(f"num_classes must be an integer >= 2; got {num_classes!r}")
-    return int(num_classes)
+    return check_int(num_classes, "num_classes", low=2)
 
 
 def _nonempty(x, name: str) -> np.ndarray:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from course import activations, data
-from course._validate import check_scalar
+from course._validate import check_int, check_scalar
 from course.diagnostics import SATURATION_THRESHOLD, dead_unit_fraction, saturated_fraction, zero_gradient_fraction
 from course.layers import affine_backward, affine_forward
 from course.losses import softmax_loss
@@ -25,9 +25,7 @@ from course.losses import softmax_loss
 
 def standard_normal_draws(n_samples: int = 20_000, seed: int | None = 0) -> np.ndarray:
     """(S,) standard normal samples with S = n_samples: pre-activations of unit spread, to be scaled."""
-    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}")
-    return np.random.default_rng(seed).standard_normal(int(n_samples))
+    return np.random.default_rng(seed).standard_normal(check_int(n_samples, "n_samples"))
 
 
 def preactivation_std(weight_scale: float, fan_in: int) -> float:
@@ -119,9 +117,7 @@ class ReluNetTraining:
         self.learning_rate = check_scalar(learning_rate, "learning_rate", low=0, low_open=True)
         bias_init = check_scalar(bias_init, "bias_init")
         weight_scale = check_scalar(weight_scale, "weight_scale", low=0, low_open=True)
-        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-            raise ValueError(f"steps must be a positive integer; got {steps!r}")
-        self.steps = int(steps)
+        self.steps = check_int(steps, "steps")
         self.relu = relu or (activations.relu_forward, activations.relu_backward)
         self.X, self.y = dataset if dataset is not None else data.spiral()
         rng = np.random.default_rng(seed)

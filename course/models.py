@@ -10,23 +10,16 @@ Parameters are stored in ``dtype`` (float64 by default; float32 halves memory an
 """
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
 
 from course import activations, layers
-from course._validate import as_float_array, check_scalar
+from course._validate import as_float_array, check_int, check_scalar
 from course.conv import conv_backward, conv_forward, conv_output_size, max_pool_backward, max_pool_forward
 from course.init import INITIALIZERS, small_random
 from course.losses import l2_penalty, softmax_loss
 
 ACTIVATIONS = ("relu", "leaky_relu", "elu", "tanh", "sigmoid")
-
-
-def _positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}")
-    return int(value)
 
 
 def _initializer(name, weight_scale):
@@ -106,8 +99,8 @@ class FullyConnectedNet(_Classifier):
                  seed: int | None = None, dtype=np.float64, weight_scale: float | None = None):
         if isinstance(hidden_dims, (str, bytes)) or not hasattr(hidden_dims, "__iter__"):
             raise TypeError(f"hidden_dims must be a list of layer widths such as [100, 100]; got {hidden_dims!r}")
-        hidden_dims = [_positive_int(h, "every entry of hidden_dims") for h in hidden_dims]
-        dims = [_positive_int(input_dim, "input_dim"), *hidden_dims, _positive_int(num_classes, "num_classes")]
+        hidden_dims = [check_int(h, "every entry of hidden_dims") for h in hidden_dims]
+        dims = [check_int(input_dim, "input_dim"), *hidden_dims, check_int(num_classes, "num_classes")]
         if activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}; expected one of {list(ACTIVATIONS)}")
         if normalization not in (None, "batchnorm"):
@@ -194,16 +187,16 @@ class ConvNet(_Classifier):
                  dtype=np.float64, weight_scale: float | None = None):
         if not isinstance(input_dim, (tuple, list)) or len(input_dim) != 3:
             raise ValueError(f"input_dim must be (C, H, W) of one image; got {input_dim!r}")
-        C, H, W = (_positive_int(v, "input_dim entries") for v in input_dim)
-        F = _positive_int(num_filters, "num_filters")
-        K = _positive_int(filter_size, "filter_size")
+        C, H, W = (check_int(v, "input_dim entries") for v in input_dim)
+        F = check_int(num_filters, "num_filters")
+        K = check_int(filter_size, "filter_size")
         if K % 2 == 0:
             raise ValueError(f"filter_size must be odd so that padding (filter_size - 1)/2 keeps the size; got {K}")
         self.conv_param = {"stride": 1, "pad": (K - 1) // 2}
         self.pool_param = {"pool_height": 2, "pool_width": 2, "stride": 2}
         pooled_h, pooled_w = conv_output_size(H, 2, 2), conv_output_size(W, 2, 2)
-        hidden = _positive_int(hidden_dim, "hidden_dim")
-        classes = _positive_int(num_classes, "num_classes")
+        hidden = check_int(hidden_dim, "hidden_dim")
+        classes = check_int(num_classes, "num_classes")
         self.reg = check_scalar(reg, "reg", low=0)
         self.dtype = _dtype(dtype)
         draw = _initializer(init, weight_scale)

@@ -24,7 +24,7 @@ import math
 import numpy as np
 from scipy.optimize import minimize
 
-from course._validate import as_float_array, check_scalar
+from course._validate import as_float_array, check_int, check_scalar
 
 # Valid ranges of the hyperparameters: (low, high, low end included); the high end is always excluded.
 _RANGES = {
@@ -194,9 +194,7 @@ def adam(w, dw, config=None):
     """
     w, dw, config, (lr, b1, b2, eps) = _prepare("adam", w, dw, config)
     t = config.get("t", 0)
-    if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or t < 0:
-        raise ValueError(f"adam: config['t'] must be a non-negative integer step count; got {t!r}")
-    t = int(t) + 1
+    t = check_int(t, "adam: config['t']", low=0, note="the step count") + 1
     m = b1 * _zeros_unless_set(config, "m", w) + (1 - b1) * dw
     v = b2 * _zeros_unless_set(config, "v", w) + (1 - b2) * (dw * dw)
     config.update(m=m, v=v, t=t)
@@ -224,8 +222,7 @@ def lbfgs(f_and_grad, x0, max_iter: int = 100, tol: float = 1e-10):
     for K iterations, ready to draw over a contour plot.
     """
     x0 = np.array(as_float_array(x0, "x0"), dtype=np.float64)
-    if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
-        raise ValueError(f"max_iter must be an integer >= 1; got {max_iter!r}")
+    check_int(max_iter, "max_iter")
     tol = check_scalar(tol, "tol", low=0, low_open=True)
     shape = x0.shape
 

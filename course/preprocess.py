@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from course._validate import as_float_array, check_ndim, check_scalar
+from course._validate import as_float_array, check_ndim, check_int, check_scalar
 
 
 def _examples(X, name="X"):
@@ -113,8 +113,7 @@ def pca(X, k: int | None = None):
     check_ndim(X, 2, "X", "(N, D)")
     n, d = X.shape
     k = min(n, d) if k is None else k
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= min(n, d):
-        raise ValueError(f"k must be an integer in [1, min(N, D)] = [1, {min(n, d)}]; got {k!r}")
+    check_int(k, "k", high=min(n, d), note="at most min(N, D)")
     Xc = X - X.mean(axis=0)
     _, s, vt = np.linalg.svd(Xc, full_matrices=False)
     components = vt[:k].T
@@ -169,8 +168,7 @@ def random_shift(X, max_shift: int = 2, rng=None):
     shifted in from outside are 0. X: (N, C, H, W); returns a new (N, C, H, W) batch, out[n, c, i, j] =
     X[n, c, i - dy_n, j - dx_n] (0 where that falls outside)."""
     X = _images(X)
-    if isinstance(max_shift, bool) or not isinstance(max_shift, (int, np.integer)) or max_shift < 0:
-        raise ValueError(f"max_shift must be a non-negative integer (pixels); got {max_shift!r}")
+    check_int(max_shift, "max_shift", low=0, note="pixels")
     rng = np.random.default_rng(rng)
     n, c, h, w = X.shape
     m = int(max_shift)

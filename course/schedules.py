@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from course._validate import check_scalar
+from course._validate import check_int, check_scalar
 
 
 def _check_t(t) -> np.ndarray:
@@ -53,8 +53,7 @@ def step_decay(lr0: float, drop: float = 0.5, every: int = 5) -> Schedule:
     """
     lr0 = _lr0(lr0)
     drop = check_scalar(drop, "drop", low=0, high=1, low_open=True)
-    if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
-        raise ValueError(f"every must be an integer >= 1 (epochs between drops); got {every!r}")
+    check_int(every, "every", note="epochs between drops")
     return Schedule("step_decay", lambda t, lr0, drop, every: lr0 * drop ** np.floor(t / every),
                     lr0=lr0, drop=drop, every=int(every))
 
@@ -91,9 +90,7 @@ class ReduceLROnPlateau:
     def __init__(self, lr0: float, factor: float = 0.5, patience: int = 3, min_lr: float = 0.0, mode: str = "max"):
         self.lr = _lr0(lr0)
         self.factor = check_scalar(factor, "factor", low=0, high=1, low_open=True, high_open=True)
-        if isinstance(patience, bool) or not isinstance(patience, (int, np.integer)) or patience < 1:
-            raise ValueError(f"patience must be an integer >= 1 (epochs); got {patience!r}")
-        self.patience = int(patience)
+        self.patience = check_int(patience, "patience", note="epochs")
         self.min_lr = check_scalar(min_lr, "min_lr", low=0, high=self.lr)
         if mode not in ("max", "min"):
             raise ValueError(f"mode must be 'max' (e.g. accuracy) or 'min' (e.g. loss); got {mode!r}")

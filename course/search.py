@@ -21,7 +21,7 @@ import numbers
 
 import numpy as np
 
-from course._validate import as_float_array, check_ndim, check_scalar
+from course._validate import as_float_array, check_ndim, check_int, check_scalar
 
 _SPEC_KINDS = ("log", "uniform", "choice")
 
@@ -96,8 +96,7 @@ def random_search(train_fn, space: dict, n_trials: int, rng: np.random.Generator
     Returns the list of results, best first: dicts with "params", "score" and whatever else train_fn returned.
     """
     _check_space(space)
-    if isinstance(n_trials, bool) or not isinstance(n_trials, (int, np.integer)) or n_trials < 1:
-        raise ValueError(f"n_trials must be an integer >= 1; got {n_trials!r}")
+    check_int(n_trials, "n_trials")
     rng = np.random.default_rng(rng)
     trials = [{name: _sample(spec, rng) for name, spec in space.items()} for _ in range(n_trials)]
     return _run_trials(train_fn, trials)

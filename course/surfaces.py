@@ -12,7 +12,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from course._validate import as_float_array, check_scalar
+from course._validate import as_float_array, check_int, check_scalar
 
 
 @dataclass(frozen=True, eq=False)
@@ -167,8 +167,7 @@ def run_optimizer(rule, surface: Surface, x0=None, steps: int = 100, config: dic
     """
     if not isinstance(surface, Surface):
         raise TypeError(f"surface must be a Surface (e.g. surfaces.rosenbrock()); got {type(surface).__name__}")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise ValueError(f"steps must be an integer >= 0; got {steps!r}")
+    check_int(steps, "steps", low=0)
     if config is not None and not isinstance(config, dict):
         raise TypeError(f"config must be a dict or None; got {type(config).__name__}")
     x, y = _point(surface.start if x0 is None else x0, "x0")

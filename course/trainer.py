@@ -19,13 +19,7 @@ import math
 import numpy as np
 
 from course import optim
-from course._validate import check_labels, check_scalar
-
-
-def _positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}")
-    return int(value)
+from course._validate import check_int, check_labels, check_scalar
 
 
 class Trainer:
@@ -98,16 +92,16 @@ class Trainer:
         self.model = model
         self.update_rule = update_rule
         self.lr_schedule = lr_schedule
-        self.batch_size = _positive_int(batch_size, "batch_size")
-        self.num_epochs = _positive_int(num_epochs, "num_epochs")
-        self.patience = None if patience is None else _positive_int(patience, "patience")
+        self.batch_size = check_int(batch_size, "batch_size")
+        self.num_epochs = check_int(num_epochs, "num_epochs")
+        self.patience = None if patience is None else check_int(patience, "patience")
         self.divergence_factor = check_scalar(divergence_factor, "divergence_factor", low=1)
         self.augment = augment
         self.callback = callback
         self.verbose = verbose
         self.rng = np.random.default_rng(seed)
         n = self.X_train.shape[0]
-        num_train_samples = _positive_int(num_train_samples, "num_train_samples")
+        num_train_samples = check_int(num_train_samples, "num_train_samples")
         self.train_sample = np.sort(self.rng.choice(n, size=min(n, num_train_samples), replace=False))
         self.iterations_per_epoch = math.ceil(n / self.batch_size)
         self.num_iterations = self.iterations_per_epoch * self.num_epochs
@@ -128,7 +122,7 @@ class Trainer:
         """Fraction of the examples X (N, ...) whose highest score (model in test mode) is the label y (N,)."""
         X = np.asarray(X)
         y = check_labels(y, X.shape[0])
-        batch_size = _positive_int(batch_size, "batch_size")
+        batch_size = check_int(batch_size, "batch_size")
         predictions = np.concatenate([np.argmax(self.model.scores(X[i:i + batch_size]), axis=1)
                                       for i in range(0, X.shape[0], batch_size)])
         return float(np.mean(predictions == y))

@@ -40,7 +40,7 @@ def test_blob_centres_are_separated():
 
 
 @pytest.mark.parametrize("call, match", [
-    (lambda: data.moons(n=0), "n must be a positive integer"),
+    (lambda: data.moons(n=0), "n must be an integer >= 1"),
     (lambda: data.circles(factor=1.0), "factor must be < 1"),
     (lambda: data.blobs(std=-1), "std must be >= 0"),
 ])

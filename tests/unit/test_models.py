@@ -162,7 +162,7 @@ def test_conv_net_overfits_a_few_digits():
     (lambda: FullyConnectedNet([5], 4, 3, init="gaussian"), ValueError,
      r"unknown init 'gaussian'; expected one of \['glorot', 'he', 'small_random', 'xavier', 'zeros'\]"),
     (lambda: FullyConnectedNet([5], 4, 3, activation="softplus"), ValueError, "unknown activation 'softplus'"),
-    (lambda: FullyConnectedNet([5, 0], 4, 3), ValueError, "every entry of hidden_dims must be a positive integer"),
+    (lambda: FullyConnectedNet([5, 0], 4, 3), ValueError, "every entry of hidden_dims must be an integer >= 1"),
     (lambda: FullyConnectedNet(5, 4, 3), TypeError, "hidden_dims must be a list"),
     (lambda: FullyConnectedNet([5], 4, 3, normalization="layernorm"), ValueError, "None or 'batchnorm'"),
     (lambda: FullyConnectedNet([5], 4, 3, dropout_keep=0), ValueError, "dropout_keep must be > 0"),

@@ -185,7 +185,7 @@ def test_other_bad_inputs():
         optim.sgd(W, np.ones(3))
     with pytest.raises(TypeError, match="config must be a dict or None; got list"):
         optim.adam(W, DW, [0.1])
-    with pytest.raises(ValueError, match="config\\['t'\\] must be a non-negative integer"):
+    with pytest.raises(ValueError, match="config\\['t'\\] must be an integer >= 0"):
         optim.adam(W, DW, {"t": -1})
     with pytest.raises(TypeError, match="w must be a real numeric array"):
         optim.sgd("w", DW)

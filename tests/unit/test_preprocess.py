@@ -64,7 +64,7 @@ def test_pca_orders_variance_and_reconstructs(correlated):
     top2, comp2, var2 = pp.pca(correlated, k=2)
     np.testing.assert_allclose(top2, projected[:, :2])
     np.testing.assert_allclose(var2, variance[:2])
-    with pytest.raises(ValueError, match=r"k must be an integer in \[1, min\(N, D\)\] = \[1, 4\]; got 5"):
+    with pytest.raises(ValueError, match=r"k must be an integer in \[1, 4\] \(at most min\(N, D\)\); got 5"):
         pp.pca(correlated, k=5)
 
 
@@ -145,7 +145,7 @@ def test_rotation_and_noise_of_zero_size_are_the_identity(images):
 def test_augmentation_rejects_bad_input(images):
     with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):
         pp.random_flip(images[:, 0], 0)
-    with pytest.raises(ValueError, match="max_shift must be a non-negative integer"):
+    with pytest.raises(ValueError, match="max_shift must be an integer >= 0"):
         pp.random_shift(images, 1.5, 0)
     with pytest.raises(ValueError, match="std must be >= 0"):
         pp.gaussian_noise(images, -1, 0)

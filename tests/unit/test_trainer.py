@@ -209,8 +209,8 @@ def test_bad_data_is_explained(blobs, change, error, match):
 
 
 @pytest.mark.parametrize("kwargs, error, match", [
-    ({"batch_size": 0}, ValueError, "batch_size must be a positive integer"),
-    ({"num_epochs": 2.5}, ValueError, "num_epochs must be a positive integer"),
+    ({"batch_size": 0}, ValueError, "batch_size must be an integer >= 1"),
+    ({"num_epochs": 2.5}, ValueError, "num_epochs must be an integer >= 1"),
     ({"update_rule": "sgd"}, TypeError, "update_rule must be callable"),
     ({"update_rule": None}, TypeError, "update_rule must be callable"),
     ({"lr_schedule": 0.1}, TypeError, "lr_schedule must be a callable"),
