@@ -5,6 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8888
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)  # Jupyter refuses root without it (containers)
 
 .PHONY: lab test test-fast nbval solutions labs benchmarks clean help
 
@@ -25,7 +26,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --port=$(PORT) labs/00_start_here.ipynb
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --port=$(PORT) $(ROOT_FLAG) labs/00_start_here.ipynb
 
 test: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest tests solutions --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
