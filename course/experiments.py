@@ -14,11 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from course import activations, data
+from course import data
 from course._validate import check_int, check_scalar
 from course.diagnostics import SATURATION_THRESHOLD, dead_unit_fraction, saturated_fraction, zero_gradient_fraction
-from course.layers import affine_backward, affine_forward
-from course.losses import softmax_loss
+from course.models import FullyConnectedNet
 
 
 # --- saturation -------------------------------------------------------------------------------------------------
@@ -103,8 +102,9 @@ class TrainingRecord:
 class ReluNetTraining:
     """Full-batch gradient descent on course.data.spiral for a ReLU network 2 -> hidden... -> 3 classes.
 
-    Weights ~ weight_scale * N(0, 1); hidden biases = bias_init, output biases 0; every step is
-    param -= learning_rate * grad with the softmax loss of all N examples (so "dead" is measured on the whole data
+    The network is a course.models.FullyConnectedNet (``model``) with weights ~ weight_scale * N(0, 1), hidden
+    biases = bias_init and output biases 0; every step is param -= learning_rate * grad with the softmax loss of
+    all N examples (so "dead" is measured on the whole data
     set at no extra cost). ``relu`` is a (forward, backward) pair like course.activations' relu.
 
     Call :meth:`advance` repeatedly (each call does at most ``n`` steps) until :attr:`done`; :meth:`record`
@@ -115,15 +115,12 @@ class ReluNetTraining:
                  seed: int | None = 0, steps: int = 200, hidden: tuple[int, ...] = (50, 50), relu=None,
                  dataset=None):
         self.learning_rate = check_scalar(learning_rate, "learning_rate", low=0, low_open=True)
-        bias_init = check_scalar(bias_init, "bias_init")
-        weight_scale = check_scalar(weight_scale, "weight_scale", low=0, low_open=True)
+        check_scalar(weight_scale, "weight_scale", low=0, low_open=True)
         self.steps = check_int(steps, "steps")
-        self.relu = relu or (activations.relu_forward, activations.relu_backward)
         self.X, self.y = dataset if dataset is not None else data.spiral()
-        rng = np.random.default_rng(seed)
-        dims = (self.X.shape[1], *hidden, int(self.y.max()) + 1)
-        self.weights = [weight_scale * rng.standard_normal((d_in, d_out)) for d_in, d_out in zip(dims, dims[1:])]
-        self.biases = [np.full(d, bias_init if i < len(hidden) else 0.0) for i, d in enumerate(dims[1:])]
+        self.model = FullyConnectedNet(hidden, self.X.shape[1], int(self.y.max()) + 1,
+                                       activation=relu or "relu", weight_scale=weight_scale,
+                                       bias_init=bias_init, seed=seed)
         self._loss: list[float] = []
         self._dead: list[list[float]] = []
         self.diverged_at: int | None = None
@@ -147,36 +144,22 @@ class ReluNetTraining:
         return self.record()
 
     def record(self) -> TrainingRecord:
-        dead = np.array(self._dead, dtype=np.float64).reshape(self.step, len(self.weights) - 1)
+        dead = np.array(self._dead, dtype=np.float64).reshape(self.step, self.model.num_layers - 1)
         return TrainingRecord(np.array(self._loss, dtype=np.float64), dead, self.diverged_at)
 
     def _step(self) -> None:
-        relu_forward, relu_backward = self.relu
+        params = self.model.params
         # Overflow is the divergence we detect below: it must end the run with a message, not print warnings.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            h, caches, dead = self.X, [], []
-            for w, b in zip(self.weights[:-1], self.biases[:-1]):
-                z, affine_cache = affine_forward(h, w, b)
-                h, relu_cache = relu_forward(z)
-                caches.append((affine_cache, relu_cache))
-                dead.append(dead_unit_fraction(h))
-            scores, out_cache = affine_forward(h, self.weights[-1], self.biases[-1])
-            loss, dscores = softmax_loss(scores, self.y)
+            loss, grads = self.model.loss(self.X, self.y)
             if not np.isfinite(loss):
                 self.diverged_at = self.step
                 return
-            grads = [affine_backward(dscores, out_cache)]
-            dh = grads[0][0]
-            for affine_cache, relu_cache in reversed(caches):
-                dx, dw, db = affine_backward(relu_backward(dh, relu_cache), affine_cache)
-                grads.insert(0, (dx, dw, db))
-                dh = dx
-            for w, b, (_, dw, db) in zip(self.weights, self.biases, grads):
-                w -= self.learning_rate * dw
-                b -= self.learning_rate * db
+            for name, grad in grads.items():
+                params[name] -= self.learning_rate * grad
         self._loss.append(loss)
-        self._dead.append(dead)
-        if not all(np.all(np.isfinite(p)) for p in self.weights + self.biases):
+        self._dead.append([dead_unit_fraction(h) for h in self.model.last_activations])
+        if not all(np.all(np.isfinite(p)) for p in params.values()):
             self.diverged_at = self.step
 
 

@@ -73,7 +73,8 @@ class FullyConnectedNet(_Classifier):
     - hidden_dims: list of the L - 1 hidden layer widths (empty for a linear softmax classifier)
     - input_dim: D, the number of input features (inputs (N, d_1, ..., d_k) are flattened, D = d_1 * ... * d_k)
     - num_classes: C
-    - activation: one of "relu", "leaky_relu", "elu", "tanh", "sigmoid" (course.activations, default slopes)
+    - activation: one of "relu", "leaky_relu", "elu", "tanh", "sigmoid" (course.activations, default slopes), or
+      a (forward, backward) pair of your own with the same contract, e.g. the functions written in a lab
     - init: name of a course.init initializer for the weights ("he", "xavier", "glorot", "small_random",
       "zeros"); biases and beta start at 0, gamma at 1
     - normalization: None or "batchnorm"
@@ -82,10 +83,13 @@ class FullyConnectedNet(_Classifier):
     - seed: seeds the initialization and the dropout masks
     - dtype: float type of the parameters and computations
     - weight_scale: when given, the weights are drawn normal with this std instead (init is then ignored)
+    - bias_init: the starting value of the hidden layers' biases (e.g. 0.01, so that ReLUs start active); the
+      output layer's biases start at 0
 
     Parameters: W1 (D, H1), b1 (H1,), gamma1, beta1 (H1,) with batch norm, ..., W{L} (H_{L-1}, C), b{L} (C,).
 
     Other state:
+    - activation_functions: the (forward, backward) pair the hidden layers use
     - bn_params: list of the L - 1 batch-norm dicts (mode, running_mean, running_var) when normalization is used
     - dropout_param: the dropout settings {"p": dropout_keep, "rng": Generator}; every call draws fresh masks.
       For a gradient check, use the same mask on every call: ``model.dropout_param = {"p": keep, "seed": 0}``
@@ -96,13 +100,22 @@ class FullyConnectedNet(_Classifier):
 
     def __init__(self, hidden_dims, input_dim: int, num_classes: int, activation: str = "relu", init: str = "he",
                  normalization: str | None = None, dropout_keep: float = 1.0, reg: float = 0.0,
-                 seed: int | None = None, dtype=np.float64, weight_scale: float | None = None):
+                 seed: int | None = None, dtype=np.float64, weight_scale: float | None = None,
+                 bias_init: float = 0.0):
         if isinstance(hidden_dims, (str, bytes)) or not hasattr(hidden_dims, "__iter__"):
             raise TypeError(f"hidden_dims must be a list of layer widths such as [100, 100]; got {hidden_dims!r}")
         hidden_dims = [check_int(h, "every entry of hidden_dims") for h in hidden_dims]
         dims = [check_int(input_dim, "input_dim"), *hidden_dims, check_int(num_classes, "num_classes")]
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"unknown activation {activation!r}; expected one of {list(ACTIVATIONS)}")
+        if isinstance(activation, tuple) and len(activation) == 2 and all(map(callable, activation)):
+            self.activation_functions = tuple(activation)
+            activation = getattr(activation[0], "__name__", "custom").removesuffix("_forward")
+        elif activation in ACTIVATIONS:
+            self.activation_functions = (getattr(activations, f"{activation}_forward"),
+                                         getattr(activations, f"{activation}_backward"))
+        else:
+            raise ValueError(f"unknown activation {activation!r}; expected one of {list(ACTIVATIONS)} "
+                             "or a (forward, backward) pair of functions")
+        bias_init = check_scalar(bias_init, "bias_init")
         if normalization not in (None, "batchnorm"):
             raise ValueError(f"normalization must be None or 'batchnorm'; got {normalization!r}")
         self.dropout_keep = check_scalar(dropout_keep, "dropout_keep", low=0, high=1, low_open=True)
@@ -111,14 +124,12 @@ class FullyConnectedNet(_Classifier):
         self.activation = activation
         self.normalization = normalization
         self.num_layers = len(dims) - 1
-        self._activation_forward = getattr(activations, f"{activation}_forward")
-        self._activation_backward = getattr(activations, f"{activation}_backward")
         draw = _initializer(init, weight_scale)
         rng = np.random.default_rng(seed)
         self.params = {}
         for i, (fan_in, fan_out) in enumerate(zip(dims[:-1], dims[1:]), start=1):
             self.params[f"W{i}"] = draw((fan_in, fan_out), rng)
-            self.params[f"b{i}"] = np.zeros(fan_out)
+            self.params[f"b{i}"] = np.full(fan_out, bias_init if i < self.num_layers else 0.0)
             if normalization and i < self.num_layers:
                 self.params[f"gamma{i}"] = np.ones(fan_out)
                 self.params[f"beta{i}"] = np.zeros(fan_out)
@@ -138,7 +149,7 @@ class FullyConnectedNet(_Classifier):
                 self.bn_params[i - 1]["mode"] = mode
                 a, bn_cache = layers.batchnorm_forward(a, self.params[f"gamma{i}"], self.params[f"beta{i}"],
                                                        self.bn_params[i - 1])
-            h, act_cache = self._activation_forward(a)
+            h, act_cache = self.activation_functions[0](a)
             self.last_preactivations.append(a)
             self.last_activations.append(h)
             drop_cache = None
@@ -158,7 +169,7 @@ class FullyConnectedNet(_Classifier):
             affine_cache, bn_cache, act_cache, drop_cache = caches[i - 1]
             if drop_cache is not None:
                 dh = layers.dropout_backward(dh, drop_cache)
-            da = self._activation_backward(dh, act_cache)
+            da = self.activation_functions[1](dh, act_cache)
             if bn_cache is not None:
                 da, grads[f"gamma{i}"], grads[f"beta{i}"] = layers.batchnorm_backward(da, bn_cache)
             dh, grads[f"W{i}"], grads[f"b{i}"] = layers.affine_backward(da, affine_cache)

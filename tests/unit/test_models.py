@@ -182,3 +182,22 @@ def test_wrong_input_width_is_explained():
         model.scores(np.zeros((2, 6)))
     with pytest.raises(ValueError, match=r"y must hold labels in \[0, 3\)"):
         model.loss(np.zeros((2, 4)), np.array([0, 3]))
+
+
+def test_own_activation_pair_and_bias_init():
+    from course import activations
+    calls = []
+
+    def relu_forward(x):
+        calls.append(x.shape)
+        return activations.relu_forward(x)
+
+    model = FullyConnectedNet([4, 3], 5, 2, activation=(relu_forward, activations.relu_backward), bias_init=0.01,
+                              seed=0)
+    assert model.activation == "relu" and model.activation_functions[0] is relu_forward
+    np.testing.assert_array_equal(model.params["b1"], 0.01)
+    np.testing.assert_array_equal(model.params["b3"], 0.0)  # the output layer's biases start at 0
+    model.loss(np.ones((6, 5)), np.zeros(6, dtype=int))
+    assert calls == [(6, 4), (6, 3)]
+    with pytest.raises(ValueError, match="or a \\(forward, backward\\) pair of functions"):
+        FullyConnectedNet([4], 5, 2, activation="softplus")

@@ -96,7 +96,7 @@ def test_correct_student_relu_trains_the_network(student_relu):
 
     e = widgets.dead_relu_explorer(relu=(relu_forward, backward), **FAST)
     assert e.note.get_text() == ""
-    assert e.training.relu == (relu_forward, backward)
+    assert e.training.model.activation_functions == (relu_forward, backward)
     assert (300, 30) in calls
 
 
