@@ -86,7 +86,6 @@ def checker(body):
         print(evaluate(name, body, *funcs).message)
 
     check.evaluate = lambda *funcs: evaluate(name, body, *funcs)
-    check.check_name = name
     return check
 
 
