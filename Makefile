@@ -6,6 +6,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8888
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)  # Jupyter refuses root without it (containers)
+NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+# Printed numbers must not depend on how BLAS splits a matrix product: the notebooks run under two thread counts.
+BLAS_THREADS = OPENBLAS_NUM_THREADS=$(1) OMP_NUM_THREADS=$(1) MKL_NUM_THREADS=$(1)
 
 .PHONY: lab test test-fast nbval solutions labs benchmarks clean help
 
@@ -13,7 +16,7 @@ help:
 	@echo "make lab         install (once) and open JupyterLab at the course's start page"
 	@echo "make test        install (once) and run the whole suite: unit, widget, notebook and browser tests"
 	@echo "make test-fast   the suite without the browser and notebook tests"
-	@echo "make nbval       strict nbval on the solution notebooks"
+	@echo "make nbval       strict nbval on the solution notebooks, under 1 and 3 BLAS threads"
 	@echo "make solutions   re-execute the solution notebooks in place (then make labs)"
 	@echo "make labs        rebuild labs/ from solutions/"
 	@echo "make benchmarks  measure slider latency, conv speed and training throughput"
@@ -29,13 +32,15 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --port=$(PORT) $(ROOT_FLAG) --LabApp.default_url=/lab/tree/labs/00_start_here.ipynb
 
 test: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m pytest tests solutions --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+	$(call BLAS_THREADS,1) MPLBACKEND=Agg $(BIN)/python -m pytest tests solutions $(NBVAL)
+	$(call BLAS_THREADS,3) MPLBACKEND=Agg $(BIN)/python -m pytest solutions $(NBVAL)
 
 test-fast: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest tests -m "not browser and not slow"
 
 nbval: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg solutions
+	$(call BLAS_THREADS,1) MPLBACKEND=Agg $(BIN)/python -m pytest solutions $(NBVAL)
+	$(call BLAS_THREADS,3) MPLBACKEND=Agg $(BIN)/python -m pytest solutions $(NBVAL)
 
 solutions: $(STAMP)
 	cd solutions && env -u MPLBACKEND ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace *.ipynb

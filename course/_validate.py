@@ -76,3 +76,51 @@ def check_labels(y, n: int, num_classes: int | None = None, name: str = "y") -> 
     if num_classes is not None and y.size and (y.min() < 0 or y.max() >= num_classes):
         raise ValueError(f"{name} must hold labels in [0, {num_classes}); got values from {y.min()} to {y.max()}")
     return y
+
+
+class OutOfRangeError(ValueError):
+    """A computation on finite numbers whose true result lies beyond the float range: the values are too large.
+    Callers that watch for divergence (the trainer, :func:`course.surfaces.run_optimizer`) treat it as one."""
+
+
+def check_finite(x, name: str) -> None:
+    """Raise ValueError if the array ``x`` holds NaN or inf, saying how many and where the first one is."""
+    x = np.asarray(x)
+    if x.dtype.kind != "f":  # integers and booleans are always finite
+        return
+    bad = ~np.isfinite(x)
+    if bad.any():
+        first = tuple(int(i) for i in np.unravel_index(np.argmax(bad), x.shape))
+        n_nan = int(np.count_nonzero(np.isnan(x)))
+        what = "NaN" if np.isnan(x[first]) else ("inf" if x[first] > 0 else "-inf")
+        raise ValueError(f"{name} holds {what} at index {list(first)} ({n_nan} NaN and {int(bad.sum()) - n_nan} "
+                         f"inf in total, out of {x.size} values); expected finite numbers")
+
+
+def check_in_range(value, what: str, *inputs, advice: str = "") -> None:
+    """Raise OutOfRangeError if ``value`` holds inf or NaN although every array in ``inputs`` is finite: the
+    computation of ``what`` from finite numbers went beyond the float range. Non-finite inputs are let through
+    (NaN in, NaN out: a diverged run is reported by whoever watches for it)."""
+    value = np.asarray(value)
+    if np.all(np.isfinite(value)) or not all(np.all(np.isfinite(a)) for a in inputs):
+        return
+    largest = max((float(np.max(np.abs(a), initial=0)) for a in inputs), default=0.0)
+    raise OutOfRangeError(f"{what} exceeds the {value.dtype} range (largest finite value "
+                          f"{np.finfo(value.dtype).max:.3g}); the values it is computed from reach {largest:.3g} in "
+                          f"magnitude{': ' + advice if advice else ''}")
+
+
+def check_cache(cache, n: int, forward: str) -> tuple:
+    """Raise TypeError unless ``cache`` is a tuple of ``n`` items, as ``forward`` returns it."""
+    if not isinstance(cache, tuple) or len(cache) != n:
+        got = f"a tuple of {len(cache)} items" if isinstance(cache, tuple) else type(cache).__name__
+        raise TypeError(f"cache must be the tuple returned by {forward} ({n} items); got {got}")
+    return cache
+
+
+def check_dout(dout, shape, forward: str) -> np.ndarray:
+    """``dout`` as a float array, after checking it is shaped like the output of ``forward``, ``shape``."""
+    dout = as_float_array(dout, "dout")
+    if dout.shape != tuple(shape):
+        raise ValueError(f"dout must be shaped like the output of {forward}, {tuple(shape)}; got {dout.shape}")
+    return dout

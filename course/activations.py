@@ -14,14 +14,38 @@ from __future__ import annotations
 
 import numpy as np
 
-from course._validate import as_float_array, check_ndim, check_scalar
+from course._validate import as_float_array, check_cache, check_dout, check_ndim, check_same_shape, check_scalar
 
 
-def _check_dout(dout, out_shape):
-    dout = as_float_array(dout, "dout")
-    if dout.shape != tuple(out_shape):
-        raise ValueError(f"dout must be shaped like the forward output {tuple(out_shape)}; got {dout.shape}")
-    return dout
+def _cached_array(value, forward: str, what: str) -> np.ndarray:
+    """A float array from the cache of ``forward``; ``what`` says what the cache is ("its output sigmoid(x)")."""
+    if not isinstance(value, np.ndarray) or value.dtype.kind != "f":
+        got = f"an array of dtype {value.dtype}" if isinstance(value, np.ndarray) else type(value).__name__
+        raise TypeError(f"cache must be what {forward} returned: {what}, a float array; got {got}")
+    return value
+
+
+def _cached_tuple(cache, forward: str, layout: str) -> tuple:
+    """The cache tuple of ``forward``, laid out as ``layout`` (e.g. "(x, alpha)"), with x a float array."""
+    cache = check_cache(cache, layout.count(",") + 1, forward)
+    _cached_array(cache[0], forward, f"{layout} with x")
+    return cache
+
+
+def _check_alpha(alpha, why: str, **bounds) -> float:
+    """check_scalar(alpha, "alpha", **bounds); a range error also says ``why`` the range is what it is."""
+    try:
+        return check_scalar(alpha, "alpha", **bounds)
+    except ValueError as exc:
+        raise ValueError(f"{exc} ({why})") from None
+
+
+def _check_output_range(out, low, high, forward: str, what: str) -> None:
+    """Refuse a cache outside [low, high], the range of the forward's output: most likely x was passed instead."""
+    if np.any((out < low) | (out > high)):  # NaN (from a diverged run) passes: the trainer reports it
+        raise ValueError(f"cache must be the output of {forward}, {what}, which lies in [{low}, {high}]; got values "
+                         f"from {np.nanmin(out):.4g} to {np.nanmax(out):.4g}. Pass the cache {forward} returned, not "
+                         "its input x")
 
 
 def sigmoid(x) -> np.ndarray:
@@ -39,9 +63,12 @@ def sigmoid_forward(x):
 
 
 def sigmoid_backward(dout, cache):
-    """dx = dout * s * (1 - s) with s = sigmoid(x) from the cache. At most 0.25 (at x = 0)."""
-    s = cache
-    dout = _check_dout(dout, s.shape)
+    """dx = dout * s * (1 - s) with s = sigmoid(x) from the cache. At most 0.25 (at x = 0).
+
+    The cache must be sigmoid_forward's output, in [0, 1]; values outside (x passed instead) raise ValueError."""
+    s = _cached_array(cache, "sigmoid_forward", "its output sigmoid(x)")
+    _check_output_range(s, 0, 1, "sigmoid_forward", "sigmoid(x)")
+    dout = check_dout(dout, s.shape, "sigmoid_forward")
     return dout * s * (1 - s)
 
 
@@ -53,9 +80,12 @@ def tanh_forward(x):
 
 
 def tanh_backward(dout, cache):
-    """dx = dout * (1 - tanh(x)^2). At most 1 (at x = 0)."""
-    t = cache
-    dout = _check_dout(dout, t.shape)
+    """dx = dout * (1 - tanh(x)^2). At most 1 (at x = 0).
+
+    The cache must be tanh_forward's output, in [-1, 1]; values outside (x passed instead) raise ValueError."""
+    t = _cached_array(cache, "tanh_forward", "its output tanh(x)")
+    _check_output_range(t, -1, 1, "tanh_forward", "tanh(x)")
+    dout = check_dout(dout, t.shape, "tanh_forward")
     return dout * (1 - t * t)
 
 
@@ -67,23 +97,25 @@ def relu_forward(x):
 
 def relu_backward(dout, cache):
     """dx = dout where x > 0, else 0 (including x == 0)."""
-    x = cache
-    dout = _check_dout(dout, x.shape)
+    x = _cached_array(cache, "relu_forward", "its input x")
+    dout = check_dout(dout, x.shape, "relu_forward")
     return np.where(x > 0, dout, 0).astype(np.result_type(dout, x), copy=False)
 
 
 def leaky_relu_forward(x, alpha: float = 0.01):
-    """x where x > 0, alpha * x elsewhere (equal to max(alpha x, x) for 0 <= alpha <= 1).
+    """x where x > 0, alpha * x elsewhere, which is max(alpha x, x); alpha in [0, 1): alpha = 0 is the ReLU,
+    alpha = 1 would be the identity (no nonlinearity left) and a negative alpha would make it non-monotonic.
     Returns (out, cache=(x, alpha))."""
     x = as_float_array(x)
-    alpha = check_scalar(alpha, "alpha")
+    alpha = _check_alpha(alpha, "leaky_relu's alpha is the slope for x <= 0, in [0, 1): 0 gives the ReLU, 1 the "
+                         "identity", low=0, high=1, high_open=True)
     return np.where(x > 0, x, alpha * x).astype(x.dtype, copy=False), (x, alpha)
 
 
 def leaky_relu_backward(dout, cache):
     """dx = dout where x > 0, alpha * dout elsewhere."""
-    x, alpha = cache
-    dout = _check_dout(dout, x.shape)
+    x, alpha = _cached_tuple(cache, "leaky_relu_forward", "(x, alpha)")
+    dout = check_dout(dout, x.shape, "leaky_relu_forward")
     return np.where(x > 0, dout, alpha * dout).astype(np.result_type(dout, x), copy=False)
 
 
@@ -115,8 +147,8 @@ def prelu_forward(x, alpha):
 
 def prelu_backward(dout, cache):
     """Returns (dx, dalpha): dx shaped like x, dalpha shaped like alpha (summed over the other axes)."""
-    x, alpha = cache
-    dout = _check_dout(dout, x.shape)
+    x, alpha = _cached_tuple(cache, "prelu_forward", "(x, alpha)")
+    dout = check_dout(dout, x.shape, "prelu_forward")
     _, a = _prelu_alpha(x, alpha)
     pos = x > 0
     dx = np.where(pos, dout, a * dout)
@@ -129,9 +161,10 @@ def prelu_backward(dout, cache):
 
 
 def elu_forward(x, alpha: float = 1.0):
-    """Exponential linear unit: x where x > 0, alpha (e^x - 1) where x <= 0. Returns (out, cache)."""
+    """Exponential linear unit: x where x > 0, alpha (e^x - 1) where x <= 0, saturating at -alpha for very
+    negative x; alpha >= 0 (a negative alpha would turn the saturation upside down). Returns (out, cache)."""
     x = as_float_array(x)
-    alpha = check_scalar(alpha, "alpha")
+    alpha = _check_alpha(alpha, "ELU saturates at -alpha for very negative x", low=0)
     neg = alpha * np.expm1(np.minimum(x, 0))  # exp only of non-positive numbers: no overflow
     out = np.where(x > 0, x, neg).astype(x.dtype, copy=False)
     return out, (x, out, alpha)
@@ -139,8 +172,9 @@ def elu_forward(x, alpha: float = 1.0):
 
 def elu_backward(dout, cache):
     """dx = dout where x > 0, dout * alpha e^x = dout * (out + alpha) where x <= 0."""
-    x, out, alpha = cache
-    dout = _check_dout(dout, x.shape)
+    x, out, alpha = _cached_tuple(cache, "elu_forward", "(x, out, alpha)")
+    dout = check_dout(dout, x.shape, "elu_forward")
+    check_same_shape(x, out, "the cached x", "the cached out")
     return np.where(x > 0, dout, dout * (out + alpha))
 
 
@@ -173,8 +207,8 @@ def maxout_forward(x, w1, b1, w2, b2):
 
 def maxout_backward(dout, cache):
     """Returns (dx, dw1, db1, dw2, db2); the gradient flows only through the winning piece."""
-    x, w1, w2, first = cache
-    dout = _check_dout(dout, first.shape)
+    x, w1, w2, first = _cached_tuple(cache, "maxout_forward", "(x, w1, w2, first)")
+    dout = check_dout(dout, np.shape(first), "maxout_forward")
     dz1 = np.where(first, dout, 0)
     dz2 = dout - dz1
     dx = dz1 @ w1.T + dz2 @ w2.T

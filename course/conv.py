@@ -31,7 +31,7 @@ from collections.abc import Mapping
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from course._validate import as_float_array, check_ndim
+from course._validate import as_float_array, check_cache, check_dout, check_ndim
 
 
 def _as_int(value, name: str, low: int) -> int:
@@ -73,19 +73,35 @@ def conv_param_count(F, C, K) -> int:
     return (F * F * C + 1) * K
 
 
-_LAYER_KEYS = {"conv": {"K", "F", "S", "P"}, "relu": set(), "pool": {"F", "S"}, "fc": {"M"}}
+# Each layer kind of describe_stack: its required keys and its optional ones (with their defaults).
+_LAYER_KEYS = {"conv": ({"K", "F"}, {"S", "P"}), "relu": (set(), set()), "pool": ({"F"}, {"S"}),
+               "fc": ({"M"}, set())}
+_LAYER_EXAMPLE = "('conv', {'K': 8, 'F': 3, 'S': 1, 'P': 1})"
 
 
-def _layer(kind, params, shape):
-    """One layer of :func:`describe_stack`: (label, output shape, parameter count, (window rows, window cols),
-    stride), the window and stride being what the receptive field grows by."""
-    if kind not in _LAYER_KEYS:
+def _layer(layer, shape):
+    """One layer of :func:`describe_stack`, a (kind, params) pair: (label, output shape, parameter count,
+    (window rows, window cols), stride), the window and stride being what the receptive field grows by."""
+    if not isinstance(layer, (tuple, list)) or len(layer) != 2:
+        raise TypeError(f"a layer must be a (kind, params) pair such as {_LAYER_EXAMPLE} or ('relu', {{}}); got "
+                        f"{layer!r}")
+    kind, params = layer
+    if not isinstance(kind, str) or kind not in _LAYER_KEYS:
         raise ValueError(f"unknown layer kind {kind!r}; expected one of {sorted(_LAYER_KEYS)}")
-    unknown = set(params) - _LAYER_KEYS[kind]
+    required, optional = _LAYER_KEYS[kind]
+    if not isinstance(params, Mapping):
+        raise TypeError(f"the params of a {kind} layer must be a dict with keys {sorted(required | optional)}; got "
+                        f"{type(params).__name__} {params!r}")
+    unknown = set(params) - required - optional
     if unknown:
-        raise ValueError(f"{kind} layer takes keys {sorted(_LAYER_KEYS[kind])}; got unknown {sorted(unknown)}")
+        raise ValueError(f"{kind} layer takes keys {sorted(required | optional)}; got unknown "
+                         f"{sorted(map(str, unknown))}")
+    missing = required - set(params)
+    if missing:
+        raise ValueError(f"a {kind} layer needs keys {sorted(required)}"
+                         f"{f' (optional: {sorted(optional)})' if optional else ''}; missing {sorted(missing)}")
     if kind == "fc":  # every output sees the whole input
-        M = _as_int(params.get("M"), "fc M (outputs)", 1)
+        M = _as_int(params["M"], "fc M (outputs)", 1)
         window = shape[1:] if len(shape) == 3 else (1, 1)
         return f"fc M={M}", (M,), (int(np.prod(shape)) + 1) * M, window, 1
     if len(shape) != 3:
@@ -93,9 +109,9 @@ def _layer(kind, params, shape):
     if kind == "relu":
         return "relu", shape, 0, (1, 1), 1
     C, H, W = shape
-    F = _as_int(params.get("F"), f"{kind} F (filter size)", 1)
+    F = _as_int(params["F"], f"{kind} F (filter size)", 1)
     if kind == "conv":
-        K = _as_int(params.get("K"), "conv K (filters)", 1)
+        K = _as_int(params["K"], "conv K (filters)", 1)
         S, P = _as_int(params.get("S", 1), "conv S (stride)", 1), _as_int(params.get("P", 0), "conv P (padding)", 0)
         label, count = f"conv {F}x{F} K={K} S={S} P={P}", conv_param_count(F, C, K)
     else:
@@ -121,13 +137,19 @@ def describe_stack(input_shape, layers) -> list[dict]:
       after layers whose strides multiply to J grows it by (F - 1)*J
     - "floats", "bytes": activation memory of the output for one example (bytes in float32, 4 per float)
     """
+    if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3:
+        raise ValueError(f"input_shape must be (C, H, W); got {input_shape!r}")
     shape = tuple(_as_int(n, "input_shape entry", 1) for n in input_shape)
-    if len(shape) != 3:
-        raise ValueError(f"input_shape must be (C, H, W); got {tuple(input_shape)}")
+    if isinstance(layers, (str, bytes, Mapping)) or not hasattr(layers, "__iter__"):
+        raise TypeError(f"layers must be a list of (kind, params) pairs such as [{_LAYER_EXAMPLE}, ('relu', {{}})]; "
+                        f"got {type(layers).__name__}")
     rows = [_row("input", shape, 0, (1, 1))]
     field, jump = (1, 1), 1  # receptive field (rows, cols); input pixels between neighbouring units
-    for kind, params in layers:
-        label, shape, count, window, stride = _layer(kind, params, shape)
+    for i, layer in enumerate(layers):
+        try:
+            label, shape, count, window, stride = _layer(layer, shape)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"layers[{i}]: {exc}") from None
         field = tuple(r + (f - 1) * jump for r, f in zip(field, window))
         jump *= stride
         rows.append(_row(label, shape, count, field))
@@ -179,14 +201,9 @@ def _read_params(param, name: str, lows: dict) -> list[int]:
 def _image(x, name="x"):
     x = as_float_array(x, name)
     check_ndim(x, 4, name, "(N, C, H, W)")
+    if x.shape[1] == 0:
+        raise ValueError(f"{name} must have at least one channel: shape (N, C, H, W) = {x.shape} has C = 0")
     return x
-
-
-def _check_dout(dout, shape):
-    dout = as_float_array(dout, "dout")
-    if dout.shape != tuple(shape):
-        raise ValueError(f"dout must be shaped like the forward output {tuple(shape)}; got {dout.shape}")
-    return dout
 
 
 def _windows(out_h, out_w, stride, hh, ww):
@@ -223,6 +240,8 @@ def _conv_inputs(x, w, b, conv_param):
     w = as_float_array(w, "w")
     b = as_float_array(b, "b")
     check_ndim(w, 4, "w", "(F, C, HH, WW)")
+    if w.shape[0] == 0:
+        raise ValueError(f"w must hold at least one filter: shape (F, C, HH, WW) = {w.shape} has F = 0")
     if w.shape[1] != x.shape[1]:
         raise ValueError(f"the filters' depth must equal the input channels: x of shape (N, C, H, W) = {x.shape} "
                          f"has C = {x.shape[1]}, but w of shape (F, C, HH, WW) = {w.shape} has C = {w.shape[1]}")
@@ -270,11 +289,11 @@ def conv_backward_naive(dout, cache):
     Returns (dx, dw, db): dx (N, C, H, W), dw (F, C, HH, WW), db (F,). Each output position adds
     dout * window to dw[f] and dout * w[f] to the window of dx; db sums dout over N, H', W'.
     """
-    x, w, stride, pad = cache
+    x, w, stride, pad = check_cache(cache, 4, "conv_forward_naive")
     N, F, HH, WW = x.shape[0], w.shape[0], w.shape[2], w.shape[3]
     H, W = x.shape[2:]
     out_h, out_w = _output_hw(H, W, HH, WW, stride, pad, "conv")
-    dout = _check_dout(dout, (N, F, out_h, out_w))
+    dout = check_dout(dout, (N, F, out_h, out_w), "conv_forward_naive")
     dtype = np.result_type(dout, x, w)
     xpad = _pad(x, pad)
     dxpad = np.zeros(xpad.shape, dtype=dtype)
@@ -313,10 +332,10 @@ def conv_backward(dout, cache):
     With dout as a matrix (F, N*H'*W'): dw = (cols @ dout.T).T and dcols = w.T @ dout (two matrix products); dx folds
     dcols back into the padded image with one strided add per kernel offset (col2im), then drops the padding.
     """
-    x, w, stride, pad, cols = cache
+    x, w, stride, pad, cols = check_cache(cache, 5, "conv_forward")
     (N, C, H, W), (F, _, HH, WW) = x.shape, w.shape
     out_h, out_w = _output_hw(H, W, HH, WW, stride, pad, "conv")
-    dout = _check_dout(dout, (N, F, out_h, out_w))
+    dout = check_dout(dout, (N, F, out_h, out_w), "conv_forward")
     dout2 = dout.transpose(1, 0, 2, 3).reshape(F, -1)
     db = dout.sum(axis=(0, 2, 3))
     dw = (cols @ dout2.T).T.reshape(w.shape)  # this order: threaded OpenBLAS is slow for (F, P) @ (P, K) with P large
@@ -361,10 +380,10 @@ def max_pool_backward_naive(dout, cache):
     Each window routes its gradient to its maximum only (the first one in row-major order when there are ties);
     overlapping windows add up.
     """
-    x, ph, pw, stride = cache
+    x, ph, pw, stride = check_cache(cache, 4, "max_pool_forward_naive")
     N, C, H, W = x.shape
     out_h, out_w = _output_hw(H, W, ph, pw, stride, 0, "max pool")
-    dout = _check_dout(dout, (N, C, out_h, out_w))
+    dout = check_dout(dout, (N, C, out_h, out_w), "max_pool_forward_naive")
     dx = np.zeros(x.shape, dtype=np.result_type(dout, x))
     for i, j, rows, cols in _windows(out_h, out_w, stride, ph, pw):
         for n in range(N):
@@ -400,9 +419,9 @@ def max_pool_backward(dout, cache):
     """Backward pass of :func:`max_pool_forward`: dout (N, C, H', W') -> dx (N, C, H, W), each window's gradient
     routed to its first maximum. Exact tiles are undone by the inverse reshape; overlapping or gapped windows
     are folded back with one strided add per window offset."""
-    x, ph, pw, stride, tiles, first_max = cache
+    x, ph, pw, stride, tiles, first_max = check_cache(cache, 6, "max_pool_forward")
     N, C, out_h, out_w = first_max.shape[:4]
-    dout = _check_dout(dout, (N, C, out_h, out_w))
+    dout = check_dout(dout, (N, C, out_h, out_w), "max_pool_forward")
     dflat = np.zeros((N, C, out_h, out_w, ph * pw), dtype=np.result_type(dout, x))
     np.put_along_axis(dflat, first_max, dout[..., None], axis=-1)
     dwindows = dflat.reshape(N, C, out_h, out_w, ph, pw)

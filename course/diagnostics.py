@@ -9,6 +9,7 @@ import numbers
 
 import numpy as np
 
+from course._numeric import moments, scale_of
 from course._validate import as_float_array, check_ndim, check_int, check_scalar
 
 # A local gradient below 1% of the steepest slope of tanh and ReLU (which is 1) lets through too little signal
@@ -61,15 +62,17 @@ def layer_statistics(arrays, threshold: float = SATURATION_THRESHOLD) -> dict[st
     - "zero": fraction of values exactly 0 (dead ReLU outputs, blocked gradients)
     - "saturated": fraction with |value| < threshold; for local gradients this is :func:`saturated_fraction`
 
-    Watching "std" through depth shows activations or gradients shrinking to zero or exploding.
+    Watching "std" through depth shows activations or gradients shrinking to zero or exploding. The mean and std
+    are finite for finite values of any magnitude (an exploded layer at 1e200 has std about 1e200, not inf).
     """
     arrays = [_nonempty(a, f"arrays[{i}]") for i, a in enumerate(arrays)]
     if not arrays:
         raise ValueError("arrays must hold at least one layer's array; got an empty list")
     threshold = check_scalar(threshold, "threshold", low=0, low_open=True)
+    stats = [moments(a, axis=None) for a in arrays]
     return {
-        "mean": np.array([a.mean() for a in arrays], dtype=np.float64),
-        "std": np.array([a.std() for a in arrays], dtype=np.float64),
+        "mean": np.array([mean for mean, _, _ in stats], dtype=np.float64),
+        "std": np.array([std for _, _, std in stats], dtype=np.float64),
         "zero": np.array([zero_gradient_fraction(a) for a in arrays]),
         "saturated": np.array([saturated_fraction(a, threshold) for a in arrays]),
     }
@@ -82,17 +85,20 @@ def update_to_weight_ratio(w, update) -> float:
     - w: parameters of any shape; update: shaped like w (for SGD, -learning_rate * dw)
 
     A rough heuristic: about 1e-3 is healthy; much lower suggests the learning rate is too low, much higher
-    that it is too high. Returns inf for all-zero weights with a non-zero update, 0 when both are zero.
+    that it is too high. Returns inf for all-zero weights with a non-zero update, 0 when both are zero. Both
+    norms are taken of the arrays divided by one power of two (exactly), so values of any magnitude work.
     """
     w = as_float_array(w, "w")
     update = as_float_array(update, "update")
     if w.shape != update.shape:
         raise ValueError(f"update must be shaped like w {w.shape}; got {update.shape}")
-    w_norm = float(np.linalg.norm(w.astype(np.float64).ravel()))
-    u_norm = float(np.linalg.norm(update.astype(np.float64).ravel()))
+    s = scale_of(w, update)
+    w_norm = float(np.linalg.norm((w / s).astype(np.float64).ravel()))
+    u_norm = float(np.linalg.norm((update / s).astype(np.float64).ravel()))
     if w_norm == 0:
         return 0.0 if u_norm == 0 else float("inf")
-    return u_norm / w_norm
+    with np.errstate(over="ignore"):
+        return float(np.float64(u_norm) / w_norm)
 
 
 def expected_initial_loss(num_classes: int) -> float:

@@ -40,7 +40,7 @@ import numbers
 
 import numpy as np
 
-from course._validate import check_scalar
+from course._validate import check_in_range, check_scalar
 
 __all__ = ["zeros", "constant", "small_random", "xavier", "glorot", "he", "fans", "expected_std", "INITIALIZERS"]
 
@@ -103,13 +103,19 @@ def constant(shape, value) -> np.ndarray:
 
 
 def small_random(shape, scale: float = 0.01, rng=None) -> np.ndarray:
-    """Normal with mean 0 and std ``scale``: ``scale * randn(*shape)``. Any shape; scale >= 0."""
+    """Normal with mean 0 and std ``scale``: ``scale * randn(*shape)``. Any shape; scale >= 0 (a scale so large
+    that a draw exceeds the float range, such as 1e308, raises course.OutOfRangeError)."""
     shape = _check_shape(shape)
     if isinstance(scale, np.random.Generator):
         raise TypeError("scale must be a real number; got a Generator. The second argument of small_random is the "
                         "scale: pass the generator by keyword, small_random(shape, rng=rng)")
     scale = check_scalar(scale, "scale", low=0)
-    return scale * _rng(rng).standard_normal(shape)
+    draws = _rng(rng).standard_normal(shape)
+    with np.errstate(over="ignore"):
+        weights = scale * draws
+    check_in_range(weights, "small_random: scale * randn", draws, scale, advice="the scale is far too large (a draw "
+                   "a few standard deviations out exceeds the largest float)")
+    return weights
 
 
 def _normal(shape, std, rng):

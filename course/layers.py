@@ -19,22 +19,10 @@ from collections.abc import MutableMapping
 
 import numpy as np
 
-from course._validate import as_float_array, check_ndim, check_scalar
+from course._numeric import moments
+from course._validate import as_float_array, check_cache, check_dout, check_in_range, check_ndim, check_scalar
 
 _MODES = ("train", "test")
-
-
-def _check_dout(dout, shape, what):
-    dout = as_float_array(dout, "dout")
-    if dout.shape != tuple(shape):
-        raise ValueError(f"dout must be shaped like the output of {what}, {tuple(shape)}; got {dout.shape}")
-    return dout
-
-
-def _check_cache(cache, n, what):
-    if not isinstance(cache, tuple) or len(cache) != n:
-        raise TypeError(f"cache must be the tuple returned by {what}; got {type(cache).__name__}")
-    return cache
 
 
 def _check_param_dict(param, name):
@@ -92,7 +80,7 @@ def affine_backward(dout, cache):
     - dw = x.reshape(N, D).T @ dout, shape (D, M)
     - db = dout summed over the batch, shape (M,): b is added to every example, so every example's gradient counts
     """
-    x, w, b = _check_cache(cache, 3, "affine_forward")
+    x, w, b = check_cache(cache, 3, "affine_forward")
     dout = as_float_array(dout, "dout")
     if dout.shape != (x.shape[0], w.shape[1]):
         raise ValueError(f"dout must have shape (N, M) = ({x.shape[0]}, {w.shape[1]}); got {dout.shape}")
@@ -135,6 +123,16 @@ def _bn_settings(bn_param, d, dtype):
     return mode, eps, momentum, running_mean, running_var
 
 
+def _check_batch_statistics(count, x, dims, unit):
+    """Train mode needs at least two values per feature (channel): the variance of one value is 0, so the output
+    would be beta whatever x is. PyTorch refuses it with the same words."""
+    if count < 2:
+        raise ValueError(f"Expected more than 1 value per {unit} when training, got x of shape {dims} = {x.shape} "
+                         f"({count} value{'' if count == 1 else 's'} per {unit}): with a single value the batch "
+                         "variance is 0 and every output would be beta. Use bn_param['mode'] = 'test' (the running "
+                         "averages) or a batch of at least 2 examples")
+
+
 def _check_gamma_beta(gamma, beta, d, dims):
     gamma, beta = as_float_array(gamma, "gamma"), as_float_array(beta, "beta")
     unit = "feature" if dims == "D" else "channel"
@@ -167,6 +165,11 @@ def batchnorm_forward(x, gamma, beta, bn_param):
       - 'running_mean', 'running_var': (D,); created as zeros and ones (and stored in bn_param) when absent
 
     Returns (out, cache) with out of shape (N, D).
+
+    Train mode needs N >= 2 (one example has variance 0: the output would be beta whatever x is), as in PyTorch.
+    Huge values are fine (the statistics are computed without overflow); only a result beyond the float range,
+    a batch variance above 1.8e308 (values spread beyond about 1e154) or an output gamma * x_hat + beta beyond
+    it, raises course.OutOfRangeError, a ValueError.
     """
     x = as_float_array(x, "x")
     check_ndim(x, 2, "x", "(N, D)")
@@ -175,22 +178,24 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     mode, eps, momentum, running_mean, running_var = _bn_settings(bn_param, d, x.dtype)
     dtype = np.result_type(x, gamma, beta)
     if mode == "train":
-        if n == 0:
-            raise ValueError("batch norm in train mode needs at least one example to compute batch statistics; "
-                             "got N = 0")
-        mu = x.mean(axis=0)
-        xc = x - mu
-        var = (xc * xc).mean(axis=0)
+        _check_batch_statistics(n, x, "(N, D)", "feature")
+        mu, var, _ = moments(x)  # the sums and squares of huge values do not overflow
+        check_in_range(var, "the batch variance", x, advice="values spread this far cannot be batch-normalized "
+                       "(the running variance could not hold it); rescale x")
         inv_std = 1.0 / np.sqrt(var + eps)
-        x_hat = xc * inv_std
+        x_hat = (x - mu) * inv_std  # no overflow: |x - mu| <= sqrt(N * var)
+    else:
+        inv_std = (1.0 / np.sqrt(running_var + eps)).astype(dtype, copy=False)
+        with np.errstate(over="ignore", invalid="ignore"):
+            x_hat = (x - running_mean.astype(dtype, copy=False)) * inv_std
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = (gamma * x_hat + beta).astype(dtype, copy=False)
+    check_in_range(out, "batchnorm_forward's output gamma * x_hat + beta", x, gamma, beta, running_mean, running_var)
+    if mode == "train":
         running_mean *= momentum
         running_mean += (1 - momentum) * mu
         running_var *= momentum
         running_var += (1 - momentum) * var
-    else:
-        inv_std = (1.0 / np.sqrt(running_var + eps)).astype(dtype, copy=False)
-        x_hat = (x - running_mean.astype(dtype, copy=False)) * inv_std
-    out = (gamma * x_hat + beta).astype(dtype, copy=False)
     return out, (mode, x_hat, gamma, inv_std)
 
 
@@ -210,8 +215,8 @@ def batchnorm_backward(dout, cache):
 
     Returns (dx, dgamma, dbeta): dx of shape (N, D); dgamma, dbeta of shape (D,).
     """
-    mode, x_hat, gamma, inv_std = _check_cache(cache, 4, "batchnorm_forward")
-    dout = _check_dout(dout, x_hat.shape, "batchnorm_forward")
+    mode, x_hat, gamma, inv_std = check_cache(cache, 4, "batchnorm_forward")
+    dout = check_dout(dout, x_hat.shape, "batchnorm_forward")
     dbeta = dout.sum(axis=0)
     dgamma = (dout * x_hat).sum(axis=0)
     if mode == "train":
@@ -248,9 +253,9 @@ def spatial_batchnorm_forward(x, gamma, beta, bn_param):
     x = as_float_array(x, "x")
     check_ndim(x, 4, "x", "(N, C, H, W)")
     _check_gamma_beta(gamma, beta, x.shape[1], "C")
-    if x.size == 0 and isinstance(bn_param, MutableMapping) and bn_param.get("mode") == "train":
-        raise ValueError(f"spatial batch norm in train mode needs at least one value per channel; got x of shape "
-                         f"{x.shape}")
+    if isinstance(bn_param, MutableMapping) and bn_param.get("mode") == "train":
+        n, _, h, w = x.shape
+        _check_batch_statistics(n * h * w, x, "(N, C, H, W)", "channel")
     out, cache = batchnorm_forward(_to_rows(x), gamma, beta, bn_param)
     return _from_rows(out, x.shape), (cache, x.shape)
 
@@ -264,8 +269,8 @@ def spatial_batchnorm_backward(dout, cache):
 
     Returns (dx, dgamma, dbeta): dx of shape (N, C, H, W); dgamma, dbeta of shape (C,).
     """
-    inner, shape = _check_cache(cache, 2, "spatial_batchnorm_forward")
-    dout = _check_dout(dout, shape, "spatial_batchnorm_forward")
+    inner, shape = check_cache(cache, 2, "spatial_batchnorm_forward")
+    dout = check_dout(dout, shape, "spatial_batchnorm_forward")
     dx, dgamma, dbeta = batchnorm_backward(_to_rows(dout), inner)
     return _from_rows(dx, shape), dgamma, dbeta
 
@@ -343,8 +348,8 @@ def dropout_backward(dout, cache):
 
     Returns dx, shaped like x.
     """
-    mode, _, mask, shape = _check_cache(cache, 4, "dropout_forward")
-    dout = _check_dout(dout, shape, "dropout_forward")
+    mode, _, mask, shape = check_cache(cache, 4, "dropout_forward")
+    dout = check_dout(dout, shape, "dropout_forward")
     if mode == "train":
         return dout * mask
     return dout.copy()

@@ -3,13 +3,17 @@
 Each loss returns ``(loss, dscores)``: the loss averaged over the N examples (and summed over the output units
 where there are several), and its gradient with respect to the scores (logits, predictions). Each penalty
 returns ``(loss, dw)``. The loss is a Python float; the gradient keeps the input's float dtype.
-All are stable for scores of any magnitude: no overflow warnings, NaN or inf for finite inputs (the one
-exception is a squared error whose true value exceeds the float range, which is returned as inf).
+All are stable for scores of any magnitude: no overflow warnings, NaN or inf for finite inputs. The one
+exception is a loss whose true value exceeds the float range (scores near +-1e308, a squared error beyond about
+1e154), which is returned as inf, without a warning, so that a diverged model is reported as one; only the
+squared-error and penalty gradients can then be inf too (softmax, SVM and BCE gradients are bounded by 1).
+Sums are taken at a power-of-two scale (course._numeric), which is exact, so huge scores do not overflow them.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from course._numeric import scale_of
 from course._validate import as_float_array, check_labels, check_ndim, check_scalar
 from course.activations import sigmoid
 
@@ -17,6 +21,22 @@ from course.activations import sigmoid
 def _check_batch(n, name):
     if n == 0:
         raise ValueError(f"{name} must hold at least one example; got N = 0")
+
+
+def _shifted(scores):
+    """scores (N, C) minus each row's maximum. A gap beyond the float range (a row spanning -1e308 to 1e308)
+    becomes -inf, whose exponential, 0, is exactly right."""
+    with np.errstate(over="ignore"):
+        return scores - scores.max(axis=1, keepdims=True)
+
+
+def softmax(scores):
+    """Row-wise softmax of (N, C) scores: e^{s_ij} / sum_k e^{s_ik}, shifted by the row maximum so it never
+    overflows. Returns (N, C) probabilities, each row summing to 1."""
+    scores = as_float_array(scores, "scores")
+    check_ndim(scores, 2, "scores", "(N, C)")
+    e = np.exp(_shifted(scores))
+    return e / e.sum(axis=1, keepdims=True)
 
 
 def softmax_loss(scores, y):
@@ -30,19 +50,24 @@ def softmax_loss(scores, y):
     Stable for scores of any magnitude: the row maximum is subtracted before exponentiating (which leaves the
     softmax unchanged) and the log-probabilities are computed as shifted - log(sum(exp(shifted))).
     With small random scores every class gets probability about 1/C, so the loss starts near log(C).
+    The loss is mean_i [log(sum_j e^{shifted_ij}) + (max_i - s_{i, y_i})]; the gap max_i - s_{i, y_i} can exceed
+    the float range (scores from -1e308 to 1e308), so it is averaged at a power-of-two scale.
     """
     scores = as_float_array(scores, "scores")
     check_ndim(scores, 2, "scores", "(N, C)")
     n, c = scores.shape
     y = check_labels(y, n, c)
     _check_batch(n, "scores")
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    loss = -log_probs[np.arange(n), y].mean()
-    dscores = np.exp(log_probs)
-    dscores[np.arange(n), y] -= 1
+    rows = np.arange(n)
+    shifted = _shifted(scores)
+    log_sum = np.log(np.exp(shifted).sum(axis=1))
+    s = scale_of(scores)
+    gap = scores.max(axis=1) / s - scores[rows, y] / s  # (max_i - s_{i, y_i}) / s, exactly
+    loss = float(log_sum.mean()) + float(gap.mean()) * s  # a Python float product: inf without a warning
+    dscores = np.exp(shifted - log_sum[:, None])
+    dscores[rows, y] -= 1
     dscores /= n
-    return float(loss), dscores
+    return loss, dscores
 
 
 def svm_loss(scores, y):
@@ -63,14 +88,15 @@ def svm_loss(scores, y):
     y = check_labels(y, n, c)
     _check_batch(n, "scores")
     rows = np.arange(n)
-    margins = scores - scores[rows, y][:, None] + 1
+    s = scale_of(scores)  # the margins are computed divided by s (exactly), so they never overflow
+    margins = scores / s - scores[rows, y][:, None] / s + 1 / s
     margins[rows, y] = 0
     violated = margins > 0
-    loss = np.where(violated, margins, 0).sum() / n
+    loss = float(np.where(violated, margins, 0).sum() / n) * s
     dscores = violated.astype(scores.dtype)
     dscores[rows, y] = -violated.sum(axis=1)
     dscores /= n
-    return float(loss), dscores
+    return loss, dscores
 
 
 def _check_targets(y, logits, what):
@@ -110,10 +136,11 @@ def binary_cross_entropy(logits, y):
     if np.any((y < 0) | (y > 1)):
         raise ValueError(f"y must hold targets in [0, 1]; got values from {y.min()} to {y.max()}")
     n = logits.shape[0]
-    per_unit = np.maximum(logits, 0) - y * logits + np.log1p(np.exp(-np.abs(logits)))
-    loss = per_unit.sum() / n
+    per_unit = np.maximum(logits, 0) - y * logits + np.log1p(np.exp(-np.abs(logits)))  # each at most |z| + 0.7
+    s = scale_of(per_unit)  # summed divided by s (exactly): the sum of huge terms does not overflow
+    loss = float((per_unit / s).sum() / n) * s
     dlogits = (sigmoid(logits) - y) / logits.dtype.type(n)
-    return float(loss), dlogits
+    return loss, dlogits
 
 
 def quadratic_loss(pred, y):
@@ -125,15 +152,16 @@ def quadratic_loss(pred, y):
 
     Returns (loss, dpred) with dpred = (pred - y) / N (the 1/2 cancels the 2 of the square).
     The loss is inf, without a warning, only if it exceeds the float range (|pred - y| beyond about 1e154 in
-    float64): a diverged model, which the trainer reports.
+    float64): a diverged model, which the trainer reports. dpred is inf only where |pred - y| / N exceeds it.
     """
     pred = _check_n_or_nk(pred, "pred")
     y = _check_targets(y, pred, "predictions")
     n = pred.shape[0]
+    s = scale_of(pred, y)  # the differences and squares are taken divided by s (exactly): no overflow
+    diff = pred / s - y / s
+    loss = 0.5 * float(np.sum(np.square(diff, dtype=np.float64))) / n * s * s
     with np.errstate(over="ignore"):
-        diff = pred - y
-        loss = 0.5 * float(np.sum(np.square(diff, dtype=np.float64))) / n
-    return loss, diff / pred.dtype.type(n)
+        return loss, diff / pred.dtype.type(n) * pred.dtype.type(s)
 
 
 def _check_reg(reg):
@@ -148,12 +176,14 @@ def l2_penalty(w, reg):
     - reg: regularization strength, >= 0
 
     Returns (loss, dw) with dw shaped like w. The 1/2 makes the gradient reg * w rather than 2 reg w.
+    The loss (and then dw) is inf, without a warning, only where the true value exceeds the float range.
     """
     w = as_float_array(w, "w")
     reg = _check_reg(reg)
+    s = scale_of(w)  # squares taken of w / s (exactly): the sum overflows only if the loss does
+    loss = 0.5 * reg * float(np.sum(np.square(w / s, dtype=np.float64))) * s * s
     with np.errstate(over="ignore"):
-        loss = 0.5 * reg * float(np.sum(np.square(w, dtype=np.float64)))
-    return loss, (reg * w).astype(w.dtype, copy=False)
+        return loss, (reg * w).astype(w.dtype, copy=False)
 
 
 def l1_penalty(w, reg):
@@ -168,7 +198,8 @@ def l1_penalty(w, reg):
     """
     w = as_float_array(w, "w")
     reg = _check_reg(reg)
-    loss = reg * float(np.sum(np.abs(w), dtype=np.float64))
+    s = scale_of(w)  # summed divided by s (exactly): the sum overflows only if the loss does
+    loss = reg * float(np.sum(np.abs(w / s), dtype=np.float64)) * s
     return loss, (reg * np.sign(w)).astype(w.dtype, copy=False)
 
 

@@ -11,7 +11,13 @@ Every update rule has the signature ``next_w, config = rule(w, dw, config=None)`
 
 Returns ``next_w`` (a new array shaped like w, of w's float dtype) and the config. Neither w nor dw is modified
 in place. Unknown config keys raise a ValueError listing the known ones, so a typo such as 'learning_rte' does
-not silently fall back to the default.
+not silently fall back to the default. State passed in as a list (``config['velocity'] = [0, 0]``) is taken as
+an array of w's dtype.
+
+Values too large for the float type never turn into silent inf or NaN: when finite w, dw and state give a
+next_w or a state beyond the float range (an exploded gradient: AdaGrad, RMSProp and Adam keep squared
+gradients, which overflow float64 once |dw| passes about 1e154, float32 at 1e19), the rule raises
+course.OutOfRangeError (a ValueError) naming what overflowed, and leaves config as it was.
 
 ``UPDATE_RULES`` maps each rule's name to the rule, ``DEFAULTS`` each name to its hyperparameters' defaults and
 ``STATE_KEYS`` each name to the config keys holding its state.
@@ -19,12 +25,13 @@ not silently fall back to the default.
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 
 import numpy as np
 from scipy.optimize import minimize
 
-from course._validate import as_float_array, check_int, check_scalar
+from course._validate import OutOfRangeError, as_float_array, check_in_range, check_int, check_scalar
 
 # Valid ranges of the hyperparameters: (low, high, low end included); the high end is always excluded.
 _RANGES = {
@@ -86,12 +93,46 @@ def _prepare(rule: str, w, dw, config: dict | None):
     if not config.keys() <= _KNOWN[rule]:
         raise _unknown_key_error(rule, config)
     hyper = [_hyperparameter(rule, key, config.setdefault(key, default)) for key, default in DEFAULTS[rule].items()]
-    for key in STATE_KEYS[rule]:
-        value = config.get(key)
-        if isinstance(value, np.ndarray) and value.shape != w.shape:
+    for key in _array_state(rule):
+        if config.get(key) is None:
+            continue
+        value = as_float_array(config[key], f"{rule}: config['{key}']")  # a list becomes an array
+        if value.shape != w.shape:
             raise ValueError(f"{rule}: config['{key}'] has shape {value.shape} but w has shape {w.shape}; "
                              "each parameter needs its own config dict (copy it per parameter)")
+        config[key] = value.astype(w.dtype, copy=False)
     return w, dw.astype(w.dtype, copy=False), config, hyper
+
+
+def _array_state(rule: str) -> tuple:
+    """The config keys holding the rule's state arrays (all but Adam's step count t)."""
+    return tuple(key for key in STATE_KEYS[rule] if key != "t")
+
+
+def _range_checked(rule):
+    """Run an update rule with overflow warnings off, then check that finite w, dw and state gave a finite next_w
+    and state. If not (a result beyond the float range), restore config and raise OutOfRangeError."""
+    name = rule.__name__
+
+    @functools.wraps(rule)
+    def checked(w, dw, config=None):
+        before = dict(config) if isinstance(config, dict) else None
+        with np.errstate(over="ignore", invalid="ignore"):
+            next_w, config = rule(w, dw, config)
+        inputs = [w, dw] + [before[key] for key in _array_state(name) if before and before.get(key) is not None]
+        results = [("the updated w", next_w)] + [(f"config['{key}']", config[key]) for key in _array_state(name)]
+        try:
+            for what, value in results:
+                check_in_range(value, f"{name}: {what}", *inputs, advice="the gradient or the learning rate is "
+                               "far too large (lower the learning rate, or clip the gradients)")
+        except OutOfRangeError:
+            if before is not None:
+                config.clear()
+                config.update(before)
+            raise
+        return next_w, config
+
+    return checked
 
 
 def _zeros_unless_set(config: dict, key: str, w: np.ndarray) -> np.ndarray:
@@ -100,6 +141,7 @@ def _zeros_unless_set(config: dict, key: str, w: np.ndarray) -> np.ndarray:
     return np.zeros_like(w) if value is None else value
 
 
+@_range_checked
 def sgd(w, dw, config=None):
     """Vanilla stochastic gradient descent: w' = w - learning_rate * dw.
 
@@ -109,6 +151,7 @@ def sgd(w, dw, config=None):
     return w - lr * dw, config
 
 
+@_range_checked
 def sgd_momentum(w, dw, config=None):
     """SGD with momentum, the "ball rolling downhill" update:
 
@@ -125,6 +168,7 @@ def sgd_momentum(w, dw, config=None):
     return w + v, config
 
 
+@_range_checked
 def nesterov(w, dw, config=None):
     """Nesterov accelerated gradient, in the form that needs the gradient at w itself:
 
@@ -148,6 +192,7 @@ def nesterov(w, dw, config=None):
     return w - mu * v + (1 + mu) * v_next, config
 
 
+@_range_checked
 def adagrad(w, dw, config=None):
     """AdaGrad: a per-parameter learning rate that shrinks with the gradients seen so far.
 
@@ -163,6 +208,7 @@ def adagrad(w, dw, config=None):
     return w - lr * dw / (np.sqrt(cache) + eps), config
 
 
+@_range_checked
 def rmsprop(w, dw, config=None):
     """RMSProp: AdaGrad with a leaky cache, a moving average of the squared gradients.
 
@@ -173,11 +219,12 @@ def rmsprop(w, dw, config=None):
     Unlike AdaGrad's, the steps do not shrink monotonically.
     """
     w, dw, config, (lr, rho, eps) = _prepare("rmsprop", w, dw, config)
-    cache = rho * _zeros_unless_set(config, "cache", w) + (1 - rho) * (dw * dw)
+    cache = rho * _zeros_unless_set(config, "cache", w) + (1 - rho) * dw * dw  # (1 - rho) * dw first: no early overflow
     config["cache"] = cache
     return w - lr * dw / (np.sqrt(cache) + eps), config
 
 
+@_range_checked
 def adam(w, dw, config=None):
     """Adam (Kingma & Ba, 2015): momentum on the gradient plus RMSProp's scaling, with bias correction.
 
@@ -196,7 +243,7 @@ def adam(w, dw, config=None):
     t = config.get("t", 0)
     t = check_int(t, "adam: config['t']", low=0, note="the step count") + 1
     m = b1 * _zeros_unless_set(config, "m", w) + (1 - b1) * dw
-    v = b2 * _zeros_unless_set(config, "v", w) + (1 - b2) * (dw * dw)
+    v = b2 * _zeros_unless_set(config, "v", w) + (1 - b2) * dw * dw  # (1 - b2) * dw first: no early overflow
     config.update(m=m, v=v, t=t)
     m_hat = m / (1 - b1 ** t)
     v_hat = v / (1 - b2 ** t)

@@ -22,13 +22,15 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from course._validate import as_float_array, check_ndim, check_int, check_scalar
+from course._numeric import moments, pow2_scale, scale_of, stable_mean
+from course._validate import as_float_array, check_finite, check_in_range, check_ndim, check_int, check_scalar
 
 
 def _examples(X, name="X"):
     X = as_float_array(X, name)
     if X.ndim < 2 or X.shape[0] == 0:
         raise ValueError(f"{name} must have shape (N, D) or (N, C, H, W) with N >= 1; got {X.shape}")
+    check_finite(X, name)
     return X
 
 
@@ -37,7 +39,16 @@ def _statistic(stat, X, shape, name):
     stat = as_float_array(stat, name)
     if stat.shape != shape:
         raise ValueError(f"{name} must have shape {shape} to match X of shape {X.shape}; got {stat.shape}")
+    check_finite(stat, name)
     return stat
+
+
+def _centred(X, mean):
+    """X - mean, raising OutOfRangeError (not warning) where the difference is beyond the float range."""
+    with np.errstate(over="ignore"):
+        Xc = X - mean
+    check_in_range(Xc, "X - mean", X, mean, advice="values this far apart cannot be centred")
+    return Xc
 
 
 def center(X, mean=None):
@@ -50,8 +61,8 @@ def center(X, mean=None):
     Returns (X_centered, mean).
     """
     X = _examples(X)
-    mean = X.mean(axis=0) if mean is None else _statistic(mean, X, X.shape[1:], "mean")
-    return X - mean, mean
+    mean = stable_mean(X) if mean is None else _statistic(mean, X, X.shape[1:], "mean")
+    return _centred(X, mean), mean
 
 
 def standardize(X, mean=None, std=None):
@@ -62,17 +73,26 @@ def standardize(X, mean=None, std=None):
     - mean, std: X.shape[1:], the training statistics to reuse; None computes both from X (pass both or neither)
 
     Returns (X_standardized, mean, std). A feature that is constant in the training data (std = 0, like the
-    always-blank border pixels of digits) is only centred, not divided.
+    always-blank border pixels of digits) is only centred, not divided. Values of any magnitude work (up to
+    1.8e308): the statistics and X - mean are computed at a power-of-two scale per feature, which is exact;
+    only a standardized value beyond the float range (new data far outside the training range) raises
+    course.OutOfRangeError.
     """
     X = _examples(X)
     if (mean is None) != (std is None):
         raise ValueError("pass both mean and std (the training statistics) or neither")
     if mean is None:
-        mean, std = X.mean(axis=0), X.std(axis=0)
+        mean, _, std = moments(X)
     else:
         mean = _statistic(mean, X, X.shape[1:], "mean")
         std = _statistic(std, X, X.shape[1:], "std")
-    return (X - mean) / np.where(std > 0, std, 1).astype(X.dtype, copy=False), mean, std
+        if np.any(std < 0):
+            raise ValueError(f"std must be >= 0 (a standard deviation); got values down to {std.min():.4g}")
+    scale = pow2_scale(np.maximum(np.abs(X).max(axis=0), np.abs(mean)), X.dtype)
+    with np.errstate(over="ignore"):  # (X - mean) / std, with the difference taken divided by scale
+        Z = (X / scale - mean / scale) / np.where(std > 0, std, 1).astype(X.dtype, copy=False) * scale
+    check_in_range(Z, "the standardized X", X, mean, std, advice="X lies far outside the training data")
+    return Z, mean, std
 
 
 def center_channels(X, mean=None):
@@ -87,8 +107,8 @@ def center_channels(X, mean=None):
     """
     X = _examples(X)
     check_ndim(X, 4, "X", "(N, C, H, W)")
-    mean = X.mean(axis=(0, 2, 3)) if mean is None else _statistic(mean, X, X.shape[1:2], "mean")
-    return X - mean[:, np.newaxis, np.newaxis], mean
+    mean = stable_mean(X, axis=(0, 2, 3)) if mean is None else _statistic(mean, X, X.shape[1:2], "mean")
+    return _centred(X, mean[:, np.newaxis, np.newaxis]), mean
 
 
 def pca(X, k: int | None = None):
@@ -107,6 +127,10 @@ def pca(X, k: int | None = None):
       magnitude is positive, so the result is deterministic
     - explained_variance: (k,), decreasing, the variance of each column of X_projected
 
+    X must be finite (NaN or inf raise ValueError saying where). Values of any magnitude work: X is divided by a
+    power of two (exactly) before centring, so nothing overflows unless a variance itself exceeds the float range
+    (a spread beyond about 1e154), which raises course.OutOfRangeError.
+
     New data is projected with the training statistics: (X_new - X_train.mean(axis=0)) @ components.
     """
     X = _examples(X)
@@ -114,12 +138,20 @@ def pca(X, k: int | None = None):
     n, d = X.shape
     k = min(n, d) if k is None else k
     check_int(k, "k", high=min(n, d), note="at most min(N, D)")
-    Xc = X - X.mean(axis=0)
+    scale = scale_of(X)  # X / scale is exact and lies in (-2, 2): centring and the SVD cannot overflow
+    Xc = X / scale
+    Xc -= Xc.mean(axis=0)
     _, s, vt = np.linalg.svd(Xc, full_matrices=False)
     components = vt[:k].T
     signs = np.sign(components[np.argmax(np.abs(components), axis=0), np.arange(k)])
     components = components * signs
-    return Xc @ components, components, (s[:k] ** 2 / n).astype(X.dtype, copy=False)
+    with np.errstate(over="ignore"):
+        projected = Xc @ components * scale
+        variance = (s[:k] ** 2 / n * scale * scale).astype(X.dtype, copy=False)
+    for what, value in (("the explained variance", variance), ("the projected X", projected)):
+        check_in_range(value, f"pca: {what}", X, advice="values spread this far have a variance beyond the float "
+                       "range; rescale X")
+    return projected, components, variance
 
 
 def whiten(X_projected, explained_variance, eps: float = 1e-5):

@@ -34,7 +34,8 @@ class Schedule:
         self._formula = formula
 
     def __call__(self, t):
-        rate = self._formula(_check_t(t), **self.params)
+        with np.errstate(over="ignore"):  # k * t beyond the float range: the rate, e^-inf or 1/inf, is 0 exactly
+            rate = self._formula(_check_t(t), **self.params)
         return float(rate) if rate.ndim == 0 else rate
 
     def __repr__(self) -> str:

@@ -22,6 +22,7 @@ import numbers
 import numpy as np
 
 from course._validate import as_float_array, check_ndim, check_int, check_scalar
+from course.losses import softmax
 
 _SPEC_KINDS = ("log", "uniform", "choice")
 
@@ -118,12 +119,6 @@ def grid_search(train_fn, grid: dict) -> list[dict]:
     return _run_trials(train_fn, [dict(zip(names, combo)) for combo in itertools.product(*grid.values())])
 
 
-def _softmax(scores: np.ndarray) -> np.ndarray:
-    """Row-wise softmax of (N, C) scores, shifted by the row maximum so it never overflows."""
-    e = np.exp(scores - scores.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
-
-
 def ensemble_predict(models, X):
     """Average the class probabilities of several models: a cheap, reliable gain of a few percent.
 
@@ -147,7 +142,7 @@ def ensemble_predict(models, X):
         if probs is not None and scores.shape != probs.shape:
             raise ValueError(f"every model must return scores of one shape (N, C); models[0] gave {probs.shape}, "
                              f"models[{i}] gave {scores.shape}")
-        p = _softmax(scores)
+        p = softmax(scores)
         probs = p if probs is None else probs + p
     probs = probs / len(models)
     return probs.argmax(axis=1), probs

@@ -12,7 +12,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from course._validate import as_float_array, check_int, check_scalar
+from course._validate import OutOfRangeError, as_float_array, check_int, check_scalar
 
 
 @dataclass(frozen=True, eq=False)
@@ -41,13 +41,28 @@ class Surface:
         return 1e3 * float(np.max(np.abs(self.bounds)))
 
     def grad(self, p) -> np.ndarray:
-        """Gradient (df/dx, df/dy) at the point p of shape (2,), as a float64 array of shape (2,)."""
-        x, y = _point(p)
-        return np.array(self.df(x, y), dtype=np.float64)
+        """Gradient (df/dx, df/dy) at the point p of shape (2,), as a float64 array of shape (2,). Far out, where
+        a component exceeds the float range, it is +-inf (without a warning), as for :meth:`value`."""
+        return self._at(self.df, p, "the gradient")
 
     def value(self, p) -> float:
-        """f at the point p of shape (2,)."""
-        return float(self.f(*_point(p)))
+        """f at the point p of shape (2,).
+
+        A point so far out that f exceeds the float range (Rosenbrock at x = 1e300) gives inf (or -inf), the
+        honest float value, without a warning; :func:`run_optimizer` reports such a path as diverged. Where the
+        sign is lost too (two terms of opposite signs both overflow: inf - inf) there is no honest value, and
+        OutOfRangeError is raised.
+        """
+        return float(self._at(self.f, p, "f"))
+
+    def _at(self, fn, p, what: str) -> np.ndarray:
+        x, y = _point(p)
+        with np.errstate(over="ignore", invalid="ignore"):
+            result = np.array(fn(np.float64(x), np.float64(y)), dtype=np.float64)
+        if np.isnan(result).any():
+            raise OutOfRangeError(f"{self.name}: {what} at ({x:g}, {y:g}) exceeds the float64 range with terms of "
+                                  "opposite signs (inf - inf), so it has no float value")
+        return result
 
     def value_and_grad(self, p):
         """(f(p), grad(p)) for a point p of shape (2,): the form :func:`course.optim.lbfgs` takes."""
@@ -99,7 +114,8 @@ def rosenbrock(a: float = 1.0, b: float = 100.0) -> Surface:
 
 
 def saddle() -> Surface:
-    """The saddle f = x^2 - y^2: it has NO minimum (``minima`` is empty).
+    """The saddle f = x^2 - y^2, computed as (x - y)(x + y) (finite where x^2 and y^2 overflow): it has NO
+    minimum (``minima`` is empty).
 
     (0, 0) is a stationary point, a minimum along x and a maximum along y. f is unbounded below along y, so a
     path that escapes the saddle keeps going until :func:`run_optimizer` reports that it diverged. Starting
@@ -107,7 +123,7 @@ def saddle() -> Surface:
     """
     return Surface(
         name="saddle", description="saddle x^2 - y^2 (no minimum)",
-        f=lambda x, y: x * x - y * y, df=lambda x, y: (2 * x, -2 * y),
+        f=lambda x, y: (x - y) * (x + y), df=lambda x, y: (2 * x, -2 * y),
         minima=np.zeros((0, 2)), bounds=((-2.0, 2.0), (-2.0, 2.0)), start=np.array([-1.5, 0.05]))
 
 
@@ -163,7 +179,8 @@ def run_optimizer(rule, surface: Surface, x0=None, steps: int = 100, config: dic
 
     Returns a :class:`Trajectory` (path, status). The run stops early, with status "diverged at step k" and the
     path up to the last good point (k points), as soon as the point after step k is NaN, inf or has a coordinate
-    beyond +-``surface.escape_radius``; no overflow warning is emitted along the way.
+    beyond +-``surface.escape_radius``, or when the rule raises OutOfRangeError (a step beyond the float range);
+    no overflow warning is emitted along the way.
     """
     if not isinstance(surface, Surface):
         raise TypeError(f"surface must be a Surface (e.g. surfaces.rosenbrock()); got {type(surface).__name__}")
@@ -179,7 +196,10 @@ def run_optimizer(rule, surface: Surface, x0=None, steps: int = 100, config: dic
         for t in range(steps):
             if lr_schedule is not None:
                 config["learning_rate"] = lr_schedule(t)
-            p, config = rule(p, np.array(surface.df(x, y)), config)
+            try:
+                p, config = rule(p, np.array(surface.df(x, y)), config)
+            except OutOfRangeError:
+                return Trajectory(path[:t + 1], f"diverged at step {t + 1}")
             path[t + 1] = p
             x, y = path[t + 1].tolist()
             if not (abs(x) <= radius and abs(y) <= radius):  # False for NaN too

@@ -14,24 +14,26 @@ class scores in test mode. A model with batch normalization keeps its running st
 from __future__ import annotations
 
 import copy
-import math
 
 import numpy as np
 
 from course import optim
-from course._validate import check_int, check_labels, check_scalar
+from course._validate import OutOfRangeError, check_finite, check_int, check_labels, check_scalar
 
 
 class Trainer:
     """Train a classifier with minibatch gradient descent.
 
     Each epoch visits every training example once, in an order reshuffled each epoch (without replacement,
-    seeded), in ceil(N_train / batch_size) iterations; the last minibatch may be smaller. Every parameter gets its
-    own copy of ``optim_config``, in which the update rule keeps its state (velocity, Adam moments).
+    seeded), in ceil(N_train / batch_size) iterations; the last minibatch may be smaller. A single example left
+    over joins the minibatch before it instead (one iteration fewer): batch normalization cannot train on one
+    example. Every parameter gets its own copy of ``optim_config``, in which the update rule keeps its state
+    (velocity, Adam moments).
 
     Inputs:
     - model: see the module docstring
-    - data: dict with X_train (N, ...), y_train (N,), X_val (N_val, ...), y_val (N_val,)
+    - data: dict with X_train (N, ...), y_train (N,), X_val (N_val, ...), y_val (N_val,); X_train and X_val must
+      be finite (NaN or inf raise ValueError saying where, rather than a diverging loss later)
     - update_rule: ``next_w, config = rule(w, dw, config)``, e.g. course.optim.sgd, course.optim.adam
     - optim_config: settings of the update rule, e.g. {"learning_rate": 1e-2, "momentum": 0.9}
     - lr_schedule: None; a callable ``lr = schedule(epoch)`` applied at the start of each epoch (epoch = 0, 1, ...),
@@ -77,6 +79,8 @@ class Trainer:
         if self.X_train.shape[0] == 0 or self.X_val.shape[0] == 0:
             raise ValueError(f"X_train and X_val must hold examples; got shapes {self.X_train.shape} and "
                              f"{self.X_val.shape}")
+        check_finite(self.X_train, "X_train")
+        check_finite(self.X_val, "X_val")
         self.y_train = check_labels(data["y_train"], self.X_train.shape[0], name="y_train")
         self.y_val = check_labels(data["y_val"], self.X_val.shape[0], name="y_val")
         for name in ("params", "loss", "scores"):
@@ -103,7 +107,10 @@ class Trainer:
         n = self.X_train.shape[0]
         num_train_samples = check_int(num_train_samples, "num_train_samples")
         self.train_sample = np.sort(self.rng.choice(n, size=min(n, num_train_samples), replace=False))
-        self.iterations_per_epoch = math.ceil(n / self.batch_size)
+        self._batch_starts = list(range(0, n, self.batch_size))
+        if len(self._batch_starts) > 1 and n - self._batch_starts[-1] == 1:
+            self._batch_starts.pop()  # a lone last example joins the previous minibatch
+        self.iterations_per_epoch = len(self._batch_starts)
         self.num_iterations = self.iterations_per_epoch * self.num_epochs
         self.optim_configs = {p: copy.deepcopy(dict(optim_config or {})) for p in model.params}
         self.epoch = 0
@@ -159,8 +166,8 @@ class Trainer:
         if self.lr_schedule is not None and not hasattr(self.lr_schedule, "step"):
             self._set_learning_rate(self.lr_schedule(self.epoch))
         order = self.rng.permutation(self.X_train.shape[0])
-        for start in range(0, order.size, self.batch_size):
-            problem = self._step(order[start:start + self.batch_size])
+        for start, end in zip(self._batch_starts, self._batch_starts[1:] + [order.size]):
+            problem = self._step(order[start:end])
             if problem:
                 return self._diverge(problem)
             self._notify("iteration")
@@ -172,7 +179,7 @@ class Trainer:
             with np.errstate(over="raise", invalid="raise", divide="raise"):
                 train_acc = self.check_accuracy(self.X_train[self.train_sample], self.y_train[self.train_sample])
                 val_acc = self.check_accuracy(self.X_val, self.y_val)
-        except FloatingPointError as exc:
+        except (FloatingPointError, OutOfRangeError) as exc:
             return self._diverge(f"the scores overflowed ({exc})")
         self.train_acc_history.append(train_acc)
         self.val_acc_history.append(val_acc)
@@ -212,7 +219,7 @@ class Trainer:
                                      f"{sorted(self.model.params)}; got {sorted(grads)}")
                 updates = {name: self.update_rule(w, grads[name], self.optim_configs[name])
                            for name, w in self.model.params.items()}
-        except FloatingPointError as exc:
+        except (FloatingPointError, OutOfRangeError) as exc:
             return f"a computation overflowed ({exc})"
         for name, (next_w, config) in updates.items():
             self.model.params[name], self.optim_configs[name] = next_w, config

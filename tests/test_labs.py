@@ -16,7 +16,6 @@ build_labs = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(build_labs)
 
 SOLUTIONS = sorted(build_labs.SOLUTIONS.glob("*.ipynb"))
-LABS = sorted(build_labs.LABS.glob("*.ipynb"))
 CHECK_CALL = re.compile(r"\bcheck_\w+\s*\(")
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
@@ -105,7 +104,7 @@ def test_command_line_builds_deterministically_and_check_reports_without_writing
     assert not labs.exists()
     assert build_labs.main(dirs) == 0
     first = {p.name: p.read_bytes() for p in labs.iterdir()}
-    assert sorted(first) == ["01_a.ipynb", "02_b.ipynb"]
+    assert sorted(first) == [".generated.json", "01_a.ipynb", "02_b.ipynb"]
     assert "raise NotImplementedError" in read(labs / "01_a.ipynb").cells[0].source
     assert read(labs / "02_b.ipynb").cells[0].outputs == []
     assert build_labs.main(dirs) == 0
@@ -118,7 +117,7 @@ def test_command_line_builds_deterministically_and_check_reports_without_writing
     capsys.readouterr()
     assert build_labs.main(["--check", *dirs]) == 1
     report = capsys.readouterr().err
-    assert f"stale: {labs / '01_a.ipynb'}" in report
+    assert f"stale: {labs / '01_a.ipynb'} was not generated from the current" in report
     assert f"missing: {labs / '02_b.ipynb'}" in report
     assert f"extra: {labs / '03_orphan.ipynb'}" in report
     assert "make labs" in report
@@ -133,22 +132,85 @@ def test_command_line_reports_marker_errors(tmp_path, capsys):
     assert not (tmp_path / "labs").exists()
 
 
+# ---- a student's work is never lost ----------------------------------------------------------------------------
+
+@pytest.fixture
+def built(tmp_path):
+    """A solutions folder with one notebook and the labs built from it: (solutions, labs, command-line dirs)."""
+    solutions, labs = tmp_path / "solutions", tmp_path / "labs"
+    solutions.mkdir()
+    nbformat.write(notebook(new_code_cell("def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION",
+                                          execution_count=1)), solutions / "01_a.ipynb")
+    dirs = ["--solutions", str(solutions), "--labs", str(labs)]
+    assert build_labs.main(dirs) == 0
+    return solutions, labs, dirs
+
+
+def edit(lab: Path) -> bytes:
+    """Do what a student does: write an answer into the lab and save it."""
+    nb = read(lab)
+    nb.cells[0].source = nb.cells[0].source.replace("raise NotImplementedError", "return 1  # my answer")
+    nbformat.write(nb, lab)
+    return lab.read_bytes()
+
+
+def test_an_edited_lab_is_kept_when_the_labs_are_rebuilt(built, capsys):
+    solutions, labs, dirs = built
+    mine = edit(labs / "01_a.ipynb")
+    capsys.readouterr()
+    assert build_labs.main(dirs) == 0
+    assert (labs / "01_a.ipynb").read_bytes() == mine
+    out = capsys.readouterr().out
+    assert f"kept {labs / '01_a.ipynb'}: it was edited since it was generated" in out and "--replace-edited" in out
+    assert build_labs.main(["--check", *dirs]) == 0  # an edited lab is reported, not a problem
+    assert f"edited since generated (kept as it is): {labs / '01_a.ipynb'}" in capsys.readouterr().out
+
+
+def test_an_edited_lab_is_kept_even_when_the_solution_changed(built, capsys):
+    solutions, labs, dirs = built
+    mine = edit(labs / "01_a.ipynb")
+    nb = read(solutions / "01_a.ipynb")
+    nb.cells[0].source = nb.cells[0].source.replace("def f", "def g")
+    nbformat.write(nb, solutions / "01_a.ipynb")
+    build_labs.main(dirs)
+    assert (labs / "01_a.ipynb").read_bytes() == mine
+
+
+def test_replace_edited_saves_the_students_copy_first(built, capsys):
+    solutions, labs, dirs = built
+    mine = edit(labs / "01_a.ipynb")
+    assert build_labs.main(["--replace-edited", *dirs]) == 0
+    backups = list((labs / "backups").glob("01_a-*.ipynb"))
+    assert len(backups) == 1 and backups[0].read_bytes() == mine
+    assert "raise NotImplementedError" in read(labs / "01_a.ipynb").cells[0].source
+    assert f"saved your edited 01_a.ipynb as {backups[0]}" in capsys.readouterr().out
+    assert build_labs.main(["--check", *dirs]) == 0 and not build_labs.edited_labs(labs)
+
+
+def test_a_lab_without_a_recorded_fingerprint_counts_as_edited(built):
+    solutions, labs, dirs = built
+    mine = edit(labs / "01_a.ipynb")
+    (labs / build_labs.MANIFEST).unlink()
+    build_labs.main(dirs)
+    assert (labs / "01_a.ipynb").read_bytes() == mine
+
+
 # ---- the real notebooks ---------------------------------------------------------------------------------------
 
 def test_labs_are_built_from_the_current_solutions():
+    """Judged by the fingerprints the build recorded, so a student's work in labs/ does not fail the suite."""
     problems = build_labs.lab_problems()
     assert not problems, "labs/ is out of date; run `make labs`:\n" + "\n".join(problems)
 
 
 @pytest.mark.parametrize("solution", SOLUTIONS, ids=ids(SOLUTIONS))
 def test_lab_holds_no_solution_marker_or_text(solution):
-    lab = build_labs.LABS / solution.name
-    if not lab.exists():
-        pytest.fail(f"{lab} is missing; run `make labs`")
+    """The lab as the build writes it (the file itself may hold a student's answers)."""
     source = read(solution)
-    expected_lines = {line.strip() for cell in build_labs.make_lab(source).cells for line in cell.source.splitlines()}
+    lab = build_labs.make_lab(source, str(solution))
+    expected_lines = {line.strip() for cell in lab.cells for line in cell.source.splitlines()}
     distinctive = set(build_labs.removed_lines(source, str(solution))) - expected_lines
-    for index, cell in enumerate(read(lab).cells):
+    for index, cell in enumerate(lab.cells):
         for number, line in enumerate(cell.source.splitlines(), 1):
             where = f"{lab}: cell {index + 1}, line {number}"
             assert line.strip() not in (build_labs.BEGIN, build_labs.END), f"{where} holds a solution marker"
@@ -172,11 +234,13 @@ def test_solution_has_a_kernelspec_and_ran_top_to_bottom_without_errors(solution
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("lab", LABS, ids=ids(LABS))
-def test_untouched_lab_runs_to_the_end_with_only_not_implemented(lab, kernel_env):
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=ids(SOLUTIONS))
+def test_untouched_lab_runs_to_the_end_with_only_not_implemented(solution, kernel_env):
+    """The lab as the build writes it, run in labs/ by a student who has written nothing yet."""
     from nbclient import NotebookClient
 
-    nb = read(lab)
+    lab = build_labs.LABS / solution.name
+    nb = build_labs.make_lab(read(solution), str(solution))
     NotebookClient(nb, kernel_name="python3", allow_errors=True, timeout=300,
                    resources={"metadata": {"path": str(lab.parent)}}).execute(env=kernel_env)
     has_stubs = any(c.cell_type == "code" and build_labs.CODE_STUB[0] in c.source for c in nb.cells)

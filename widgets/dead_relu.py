@@ -1,5 +1,6 @@
-"""Dead ReLU explorer: train a small ReLU network on the spiral data and watch how the learning rate, the bias
-initialization and the weight scale decide how many units die (stop being active on every example)."""
+"""Dead ReLU explorer: train a small network on the spiral data and watch how the learning rate, the bias
+initialization and the activation decide how many units die (are inactive on every example) and whether they
+come back."""
 from __future__ import annotations
 
 import ipywidgets as W
@@ -7,52 +8,70 @@ import numpy as np
 from matplotlib.ticker import LogLocator
 
 from course.diagnostics import expected_initial_loss
-from course.experiments import BIAS_INITS, ReluNetTraining
-from widgets.explorer import (REFERENCE_ACTIVATIONS, Choice, Explorer, Stepper,
-                              activation_choice, light_axes, new_figure)
+from course.experiments import DeadUnitTraining
+from widgets.explorer import (REFERENCE_ACTIVATIONS, Choice, Explorer, Stepper, activation_choice, light_axes,
+                              new_figure)
 
 CACHED_RUNS = 32
+BIAS_INITS = {"+0.1": 0.1, "+0.01": 0.01, "0": 0.0, "-0.1": -0.1}
+ACTIVATIONS = ("relu", "leaky relu", "elu")
+PRESETS = {
+    "healthy: learning rate 1": dict(activation="relu", learning_rate=1.0, bias_init="0"),
+    "dead ReLUs at a high learning rate": dict(activation="relu", learning_rate=3.0, bias_init="0"),
+    "+0.01 bias at a high learning rate": dict(activation="relu", learning_rate=3.0, bias_init="+0.01"),
+    "a negative bias kills layer 2": dict(activation="relu", learning_rate=1.0, bias_init="-0.1"),
+    "ELU units revive": dict(activation="elu", learning_rate=1.0, bias_init="-0.1"),
+}
 
 
 class DeadReluExplorer(Explorer):
     """Fraction of dead units per hidden layer and the loss over the training steps of
-    course.experiments.ReluNetTraining, for the setting of the controls.
+    course.experiments.DeadUnitTraining, for the setting of the controls.
 
-    Controls: ``controls["learning_rate"]``, ``["bias_init"]`` (a key of course.experiments.BIAS_INITS),
-    ``["weight_scale"]``, ``["seed"]``. Artists: ``dead_lines`` (one Line2D per hidden layer), ``loss_line``;
-    the final fractions and loss are in ``readout`` (an HTML widget). ``training`` is the run on display; runs are cached per setting, and training proceeds in
-    slices of at most ``budget`` seconds so that the kernel stays responsive (see widgets.explorer.Stepper).
+    Controls: ``controls["activation"]`` (relu, leaky relu, elu, and "your relu" when given), ``["learning_rate"]``,
+    ``["bias_init"]`` (a key of BIAS_INITS), ``["weight_scale"]``, ``["seed"]``. Artists: ``dead_lines`` (one Line2D
+    per hidden layer), ``start_marks`` (the step-0 fractions), ``loss_line``; the fractions and loss are in
+    ``readout`` (an HTML widget). ``training`` is the run on display; runs are cached per setting, and training
+    proceeds in slices of at most ``budget`` seconds so that the kernel stays responsive (widgets.explorer.Stepper).
     """
 
-    def __init__(self, relu=None, learning_rate: float = 1.0, bias_init: str = "0", weight_scale: float = 0.1,
-                 seed: int = 0, steps: int = 200, hidden: tuple[int, ...] = (50, 50), budget: float = 0.05):
-        self.relu = Choice("relu", REFERENCE_ACTIVATIONS["relu"], "") if relu is None else activation_choice(
-            "your relu", relu)
+    def __init__(self, relu=None, activation: str | None = None, learning_rate: float = 1.0, bias_init: str = "0",
+                 weight_scale: float = 0.1, seed: int = 0, steps: int = 200, hidden: tuple[int, ...] = (50, 50),
+                 budget: float = 0.05, scale: float = 1.0):
+        self.choices = {name: Choice(name, REFERENCE_ACTIVATIONS[name], "") for name in ACTIVATIONS}
+        if relu is not None:
+            self.choices["your relu"] = activation_choice("your relu", relu)
         self.steps, self.hidden = steps, tuple(hidden)
         slider = dict(continuous_update=False, readout_format=".3g", base=10)
         controls = {
-            "learning_rate": W.FloatLogSlider(value=learning_rate, min=-3, max=1, step=0.1,
+            "activation": W.Dropdown(options=list(self.choices), description="activation",
+                                     value=activation or ("your relu" if relu is not None else "relu")),
+            "learning_rate": W.FloatLogSlider(value=learning_rate, min=-2, max=0.7, step=0.05,
                                               description="learning rate", **slider),
             "bias_init": W.Dropdown(options=list(BIAS_INITS), value=bias_init, description="bias init"),
-            "weight_scale": W.FloatLogSlider(value=weight_scale, min=-3, max=2, step=0.1,
+            "weight_scale": W.FloatLogSlider(value=weight_scale, min=-3, max=1, step=0.1,
                                              description="weight scale", **slider),
             "seed": W.IntSlider(value=seed, min=0, max=9, description="seed", continuous_update=False),
         }
         self.progress = W.IntProgress(value=0, min=0, max=steps, description="training")
-        fig, (ax_dead, ax_loss) = new_figure(ncols=2)
+        fig, (ax_dead, ax_loss) = new_figure(ncols=2, scale=scale)
         fig.subplots_adjust(left=0.08, right=0.98, bottom=0.2, top=0.8, wspace=0.25)
-        super().__init__(fig, controls)
+        super().__init__(fig, controls, PRESETS)
 
-        ax_dead.set_title("dead units (active on no example)", fontsize=9)
-        self.dead_lines = [ax_dead.plot([], [], lw=1.5, label=f"layer {i + 1}")[0] for i in range(len(self.hidden))]
-        ax_dead.set_xlim(0, steps)
+        ax_dead.set_title("units with z <= 0 on every example (dead, for ReLU)", fontsize=9)
+        colors = [f"C{i}" for i in range(len(self.hidden))]
+        self.dead_lines = [ax_dead.plot([], [], lw=1.5, color=c, label=f"layer {i + 1}")[0]
+                           for i, c in enumerate(colors)]
+        self.start_marks = ax_dead.scatter(np.zeros(len(self.hidden)), np.zeros(len(self.hidden)), s=30, c=colors,
+                                           marker="o", zorder=3, label="at step 0")
+        ax_dead.set_xlim(-steps * 0.02, steps)
         ax_dead.set_ylim(-0.02, 1.02)
         ax_dead.legend(loc="center right", fontsize=7, frameon=False)
         ax_loss.set_title("training loss", fontsize=9)
         self.loss_line, = ax_loss.plot([], [], lw=1.5, color="C3")
         chance = expected_initial_loss(3)
         ax_loss.axhline(chance, color="grey", lw=0.8, ls=":")
-        ax_loss.text(steps, chance, " chance: log 3", fontsize=7, color="grey", ha="right", va="bottom")
+        ax_loss.text(steps, chance, " chance: ln 3", fontsize=7, color="grey", ha="right", va="bottom")
         ax_loss.set_yscale("log")
         ax_loss.set_xlim(0, steps)
         ax_loss.set_ylim(1e-2, 1e1)
@@ -60,11 +79,10 @@ class DeadReluExplorer(Explorer):
             ax.set_xlabel("step", fontsize=8)
         light_axes(ax_dead, ax_loss)
         ax_loss.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0), numticks=6))  # the loss spans few decades
-        self.animate(*self.dead_lines, self.loss_line)
-        self.show_note(self.relu.note)
+        self.animate(*self.dead_lines, self.start_marks, self.loss_line)
 
-        self.runs: dict[tuple, ReluNetTraining] = {}
-        self.training: ReluNetTraining | None = None
+        self.runs: dict[tuple, DeadUnitTraining] = {}
+        self.training: DeadUnitTraining | None = None
         self.stepper = Stepper(self.show_training, budget, guard=self.safely)
         self.observe(self.update)
         self.safely(self.update)()
@@ -74,11 +92,12 @@ class DeadReluExplorer(Explorer):
 
     def update(self) -> None:
         c = {name: control.value for name, control in self.controls.items()}
-        key = tuple(c.values())
-        training = self.runs.pop(key, None) or ReluNetTraining(
-            learning_rate=c["learning_rate"], bias_init=BIAS_INITS[c["bias_init"]],
-            weight_scale=c["weight_scale"], seed=c["seed"], steps=self.steps, hidden=self.hidden,
-            relu=self.relu.funcs)
+        choice = self.choices[c["activation"]]
+        self.show_choice_notes(c["activation"])
+        key = (choice.funcs, *c.values())
+        training = self.runs.pop(key, None) or DeadUnitTraining(
+            learning_rate=c["learning_rate"], bias_init=BIAS_INITS[c["bias_init"]], weight_scale=c["weight_scale"],
+            seed=c["seed"], steps=self.steps, hidden=self.hidden, activation=choice.funcs)
         self.runs[key] = training  # most recently used last
         while len(self.runs) > CACHED_RUNS:
             self.runs.pop(next(iter(self.runs)))
@@ -87,35 +106,38 @@ class DeadReluExplorer(Explorer):
         def step() -> bool:
             training.advance(2)
             return training.done
-        self.stepper.start(step)
+        self.stepper.start(step, training)
 
-    def show_training(self) -> None:
-        training = self.training
+    def show_training(self, training: DeadUnitTraining) -> None:
         record = training.record()
         steps = np.arange(record.loss.size)
         for i, line in enumerate(self.dead_lines):
             line.set_data(steps, record.dead[:, i])
         self.loss_line.set_data(steps, np.maximum(record.loss, 1e-4))
         if record.loss.size:
+            self.start_marks.set_offsets(np.column_stack([np.zeros(record.dead.shape[1]), record.dead[0]]))
             low, high = max(record.loss.min(), 1e-4), record.loss.max()
             # whole decades, so the limits (and with them a full redraw) change rarely
             self.set_limits(self.loss_line.axes, ylim=(10.0 ** np.floor(np.log10(min(low, 0.5))),
-                                                              10.0 ** np.ceil(np.log10(max(high, 5.0)))))
-            dead = ", ".join(f"layer {i + 1} {f:.0%}" for i, f in enumerate(record.dead[-1]))
-            self.show_readout(f"dead after {record.loss.size} steps: <b>{dead}</b> &nbsp;&nbsp; "
-                              f"loss <b>{record.loss[-1]:.3g}</b>")
+                                                       10.0 ** np.ceil(np.log10(max(high, 5.0)))))
+            start = ", ".join(f"{f:.0%}" for f in record.dead[0])
+            now = ", ".join(f"{f:.0%}" for f in record.dead[-1])
+            self.show_readout(f"dead (layer 1, 2...): <b>{start}</b> at step 0 &rarr; <b>{now}</b> after "
+                              f"{record.loss.size} steps &nbsp;&nbsp; loss <b>{record.loss[-1]:.3g}</b>")
         self.progress.value = training.step
         self.show_message(self._verdict(training, record))
         self.redraw()
 
-    def _verdict(self, training, record) -> str:
+    def _verdict(self, training: DeadUnitTraining, record) -> str:
         if record.diverged_at is not None:
             return f"loss diverged at step {record.diverged_at}: lower the learning rate or the weight scale"
         if not training.done:
             return f"training... step {training.step} of {training.steps}"
         if record.dead.size and record.dead[-1].max() > 0.9:
-            return ("almost every ReLU of a layer is dead: no gradient reaches its weights, "
-                    "so the network has stopped learning")
+            if self.controls["activation"].value in ("relu", "your relu"):
+                return ("almost every ReLU of a layer is dead: no gradient reaches its weights, "
+                        "so the network has stopped learning")
+            return "almost every unit of a layer is inactive: they pass only a small gradient (alpha, alpha e^z)"
         return ""
 
 
@@ -123,8 +145,8 @@ def dead_relu_explorer(relu=None, **options) -> DeadReluExplorer:
     """Build the dead-ReLU explorer; it displays itself as the last expression of a cell.
 
     ``relu`` is your ``(relu_forward, relu_backward)`` pair (forward(x) -> (out, cache), backward(dout, cache)
-    -> dx); it trains the network once it passes course.checks' relu checks, and until then the reference relu is
-    used, with a note on the figure. ``options``: learning_rate, bias_init ("0", "+0.01", "-0.05"), weight_scale,
-    seed, steps, hidden, budget (see :class:`DeadReluExplorer`).
+    -> dx); it appears as "your relu" once it passes course.checks' relu checks, and until then the reference relu
+    is used under that name, with a note on the figure. ``options``: activation, learning_rate, bias_init
+    (a key of BIAS_INITS), weight_scale, seed, steps, hidden, budget, scale (see :class:`DeadReluExplorer`).
     """
     return DeadReluExplorer(relu, **options)

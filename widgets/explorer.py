@@ -1,19 +1,27 @@
 """What every live explorer shares: its figure, its message lines, safe callbacks, in-place histograms, work
-spread over the event loop, and the choice between a student's functions and the reference ones.
+spread over the event loop, presets, and the choice between a student's functions and the reference ones.
 
 An explorer subclasses :class:`Explorer`, builds its artists once in ``__init__``, and registers an update with
 :meth:`Explorer.observe`; the update changes artists in place and ends with :meth:`Explorer.redraw`.
+
+Threads. JupyterLab 4.6 may deliver widget messages on a second kernel thread (a "subshell"), while the
+explorer was built, and its slices of work are scheduled, on the main thread's event loop. Nothing in
+matplotlib, ipympl or the explorers is thread-safe, so everything an explorer does (control callbacks, canvas
+messages, mouse events, training slices, drawing) runs on the event loop of the thread that built it: a call
+arriving on another thread is handed over with ``loop.call_soon_threadsafe`` (:meth:`Explorer.on_owner_thread`).
 """
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import io
 import textwrap
+import threading
 import time
 import traceback
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import ipywidgets as W
 import matplotlib.pyplot as plt
@@ -22,17 +30,23 @@ from matplotlib.backend_bases import FigureCanvasBase
 from matplotlib.ticker import FormatStrFormatter, LogLocator, MaxNLocator, NullLocator
 
 from course import activations, checks
+from course.checks._guard import StudentCodeStopped, guarded
 from course.checks._harness import NOT_IMPLEMENTED, Mistake, call, evaluate, unpack
 from course.gradcheck import eval_numerical_gradient_array, rel_error
 
 MESSAGE_COLOR, ERROR_COLOR, NOTE_COLOR = "#7a4b00", "firebrick", "#444444"
 
 
-def new_figure(ncols: int = 1, nrows: int = 1, figsize=(8, 4), dpi: int = 100, **subplots_kw):
+def new_figure(ncols: int = 1, nrows: int = 1, figsize=(8, 4), scale: float = 1.0, **subplots_kw):
     """A small figure for live updates, created under plt.ioff() so it is shown only where the explorer puts it.
-    Returns (fig, axes) like plt.subplots. With ipympl, fig.canvas is a widget; its toolbar header is hidden."""
+    Returns (fig, axes) like plt.subplots. ``scale`` multiplies the resolution (100 dpi): every text, line and
+    marker grows with it in pixels, as a projector needs. With ipympl, fig.canvas is a widget; its toolbar
+    header is hidden."""
+    scale = float(scale)
+    if not 0.25 <= scale <= 4:
+        raise ValueError(f"scale must be between 0.25 and 4 (1 = normal size); got {scale}")
     with plt.ioff():
-        fig, axes = plt.subplots(nrows, ncols, figsize=figsize, dpi=dpi, **subplots_kw)
+        fig, axes = plt.subplots(nrows, ncols, figsize=figsize, dpi=100 * scale, **subplots_kw)
     if canvas_is_widget(fig):
         fig.canvas.header_visible = False
     return fig, axes
@@ -83,18 +97,27 @@ class Explorer:
     """Base of the live explorers: owns ``fig``, ``controls`` (name -> widget; ``sliders`` is the same dict),
     a ``readout`` (HTML widget: the live numbers, rendered by the browser rather than the kernel), a ``note`` text
     artist (which functions are in use), a ``message`` text artist (warnings, errors) and an ``output`` area
-    holding the full traceback of any error raised inside a callback.
+    holding the traceback of the last error raised inside a callback.
+
+    ``presets`` maps a name to control values ({"dead ReLUs at a high learning rate": {"learning_rate": 3}}):
+    the moments a lecturer jumps to with :meth:`apply_preset`. ``choices`` maps a label to the functions in use
+    under it (a :class:`Choice`); a student's function that fails while running is replaced by the reference
+    (:meth:`fall_back`).
 
     Displaying the explorer shows its ``box``: the controls, the readout, the figure (ipympl's canvas widget, or
     with another backend a PNG image refreshed on every redraw) and the output area.
     """
 
-    def __init__(self, fig, controls: dict):
+    presets: dict = {}
+
+    def __init__(self, fig, controls: dict, presets: dict | None = None):
         self.fig = fig
         for control in controls.values():
             control.style.description_width = "initial"  # whole labels, not "learning r..."
         self.controls = controls
         self.sliders = controls
+        self.presets = dict(presets or {})
+        self.choices: dict[str, Choice] = getattr(self, "choices", {})
         self.note = fig.text(0.01, 0.99, "", ha="left", va="top", fontsize=8, color=NOTE_COLOR)
         self.message = fig.text(0.5, 0.01, "", ha="center", va="bottom", fontsize=9, color=MESSAGE_COLOR)
         self.readout = W.HTML()
@@ -103,25 +126,61 @@ class Explorer:
         self._box = None
         self._dynamic = []
         self._background = None  # (renderer, pixels of the static layer) after the last full draw
+        self._update = None
+        self._holding = False
+        self._owner = threading.get_ident()
+        try:
+            self._loop = asyncio.get_running_loop()
+        except RuntimeError:  # a script or a test: no event loop, everything runs where it is called
+            self._loop = None
         self.animate(self.message)
         fig.canvas.mpl_connect("draw_event", self._on_draw)
+        if canvas_is_widget(fig):  # ipympl renders in reply to its own comm messages: on our thread too
+            for widget in (fig.canvas, getattr(fig.canvas, "toolbar", None)):
+                if isinstance(widget, W.DOMWidget):
+                    widget.on_msg(fig.canvas._handle_message, remove=True)
+                    widget.on_msg(self.on_owner_thread(fig.canvas._handle_message))
 
     # --- wiring ---------------------------------------------------------------------------------------------
+    def on_owner_thread(self, func):
+        """Wrap ``func`` so that it always runs on the thread (and event loop) that built the explorer: called
+        from another thread, it is queued on the owner's loop and returns None."""
+        @functools.wraps(func)
+        def run(*args, **kwargs):
+            if self._loop is None or threading.get_ident() == self._owner:
+                return func(*args, **kwargs)
+            self._loop.call_soon_threadsafe(functools.partial(func, *args, **kwargs))
+            return None
+        return run
+
     def observe(self, update) -> None:
-        """Call ``update()`` (safely) whenever any control's value changes."""
-        callback = self.safely(update)
+        """Call ``update()`` (safely, on the owner thread) whenever any control's value changes."""
+        self._update = self.safely(update)
+        callback = self.on_owner_thread(self._on_change)
         for control in self.controls.values():
-            control.observe(lambda change: callback(), names="value")
+            control.observe(callback, names="value")
+
+    def _on_change(self, change=None) -> None:
+        if not self._holding:
+            self._update()
+
+    def connect(self, event: str, handler) -> None:
+        """Connect a matplotlib event handler (e.g. "button_press_event"), run safely on the owner thread."""
+        self.fig.canvas.mpl_connect(event, self.on_owner_thread(self.safely(handler)))
 
     def safely(self, func):
         """Wrap ``func`` so an exception is shown in the widget (message line + traceback in ``output``) and a
-        warning is shown on the message line, instead of being lost in the log console."""
+        warning is shown on the message line, instead of being lost in the log console. A student's function
+        failing while it runs (:class:`StudentCodeError`) makes the explorer fall back to the reference."""
         @functools.wraps(func)
         def run(*args, **kwargs):
             try:
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
                     result = func(*args, **kwargs)
+            except StudentCodeError as exc:
+                self.fall_back(exc)
+                return None
             except Exception as exc:  # shown, never swallowed: the traceback goes to the output area
                 self.show_error(exc)
                 return None
@@ -131,6 +190,41 @@ class Explorer:
             return result
         return run
 
+    @contextlib.contextmanager
+    def holding(self):
+        """Change several controls inside this block; the update runs once, at the end."""
+        self._holding = True
+        try:
+            yield
+        finally:
+            self._holding = False
+        if self._update is not None:
+            self._update()
+
+    def apply_preset(self, name: str) -> None:
+        """Set the controls to the values of ``presets[name]`` and update once."""
+        if name not in self.presets:
+            raise ValueError(f"unknown preset {name!r}; this explorer's presets are: {', '.join(self.presets)}")
+        self.on_owner_thread(self._apply_preset)(name)
+
+    def _apply_preset(self, name: str) -> None:
+        with self.holding():
+            for control, value in self.presets[name].items():
+                self.controls[control].value = value
+
+    def fall_back(self, exc: "StudentCodeError") -> None:
+        """A student's function failed while running: use the reference under its label from now on (or nothing
+        when there is none), say so in the note, and update again."""
+        choice = self.choices[exc.label]
+        self.choices[exc.label] = choice.fallen_back(f"failed while running: {exc.why}")
+        if self._update is not None:
+            self._update()
+
+    def show_choice_notes(self, current: str) -> None:
+        """The note of the choice in use (``current``, a label) and of every choice that cannot be shown."""
+        self.show_note("\n".join(c.note for label, c in self.choices.items()
+                                 if c.note and (label == current or c.funcs is None)))
+
     # --- messages -------------------------------------------------------------------------------------------
     def show_message(self, text: str, error: bool = False) -> None:
         """Put ``text`` on the figure's message line ('' clears it)."""
@@ -138,9 +232,11 @@ class Explorer:
         self.message.set_color(ERROR_COLOR if error else MESSAGE_COLOR)
 
     def show_error(self, exc: BaseException) -> None:
+        """The error on the message line, and its traceback (only the last one) in the output area."""
         text = f"{type(exc).__name__}: {exc}"
         self.show_message(f"error: {text if len(text) < 160 else text[:157] + '...'} (details below the plot)",
                           error=True)
+        self.output.outputs = ()
         self.output.append_stderr("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
         self.redraw()
 
@@ -198,7 +294,8 @@ class Explorer:
             self._image.value = buffer.getvalue()
             return
         saved = self._background
-        if saved is not None and saved[0] is canvas.get_renderer():
+        renderer = canvas.get_renderer() if hasattr(canvas, "get_renderer") else None  # a new one after a resize
+        if saved is not None and saved[0] is renderer:
             canvas.restore_region(saved[1])
             for artist in self._dynamic:
                 self.fig.draw_artist(artist)
@@ -229,11 +326,12 @@ class Explorer:
 
 
 class Stepper:
-    """Run a long job in slices of at most ``budget`` seconds. ``start(step)`` calls ``step()`` repeatedly until
-    it returns True (finished), calling ``on_slice()`` after every slice (e.g. to redraw). With a running event
-    loop (a Jupyter kernel) it yields to the loop between slices, so widget events keep flowing; without one
-    (tests, scripts) it runs to the end at once. Starting a new job abandons the previous one. ``guard`` wraps
-    the slices run later from the loop (e.g. Explorer.safely)."""
+    """Run a long job in slices of at most ``budget`` seconds. ``start(step, job)`` calls ``step()`` repeatedly
+    until it returns True (finished), calling ``on_slice(job)`` after every slice (e.g. to draw that job's
+    progress: a slice never draws another job's state). With a running event loop (a Jupyter kernel) it yields
+    to the loop between slices, so widget events keep flowing; without one (tests, scripts) it runs to the end at
+    once. Starting a new job abandons the previous one. ``guard`` wraps the slices run later from the loop (e.g.
+    Explorer.safely). Slices run on the thread that calls ``start`` (the explorer's owner thread)."""
 
     def __init__(self, on_slice, budget: float = 0.1, guard=lambda func: func):
         self.on_slice = on_slice
@@ -241,50 +339,110 @@ class Stepper:
         self._resume = guard(self._run)
         self._job = 0
 
-    def start(self, step) -> None:
+    def start(self, step, job=None) -> None:
         self._job += 1
-        self._run(self._job, step)
+        self._run(self._job, step, job)
 
-    def _run(self, job: int, step) -> None:
-        while job == self._job:
+    def _run(self, number: int, step, job) -> None:
+        while number == self._job:
             deadline = time.perf_counter() + self.budget
             finished = step()
             while not finished and time.perf_counter() < deadline:
                 finished = step()
-            self.on_slice()
+            self.on_slice(job)
             if finished:
                 return
             try:
                 loop = asyncio.get_running_loop()
             except RuntimeError:
                 continue
-            loop.call_later(0.005, self._resume, job, step)
+            loop.call_later(0.005, self._resume, number, step, job)
             return
 
 
 # --- students' functions ----------------------------------------------------------------------------------------
 
+STUDENT_TIME_LIMIT = 2.0  # seconds one call of a student's function may take inside an explorer
+
+
+class StudentCodeError(Exception):
+    """A student's function failed while an explorer ran it. ``label`` names the :class:`Choice` it serves and
+    ``why`` says what went wrong, naming the function."""
+
+    def __init__(self, label: str, why: str):
+        super().__init__(f"{label}: {why}")
+        self.label, self.why = label, why
+
+
+def _arrays(value, depth: int = 2):
+    """The NumPy float arrays in ``value`` and in the tuples, lists and dicts it holds, ``depth`` levels down."""
+    if isinstance(value, np.ndarray):
+        return [value] if value.dtype.kind == "f" else []
+    if depth and isinstance(value, (tuple, list)):
+        return [a for item in value for a in _arrays(item, depth - 1)]
+    if depth and isinstance(value, dict):
+        return [a for item in value.values() for a in _arrays(item, depth - 1)]
+    return []
+
+
+def watched(func, label: str, time_limit: float | None = None):
+    """``func``, a student's function, wrapped for use inside an explorer: each call runs as student code
+    (course.checks._guard: time limit, output dropped, sys.exit caught) and its float results are checked to be
+    finite whenever its float arguments are. Any failure raises :class:`StudentCodeError` naming ``label`` and
+    the function, so the explorer can fall back to the reference instead of drawing NaN or blaming a slider.
+    ``time_limit`` defaults to STUDENT_TIME_LIMIT seconds per call."""
+    name = getattr(func, "__name__", "your function")
+
+    @functools.wraps(func)
+    def run(*args, **kwargs):
+        try:
+            with guarded(name, STUDENT_TIME_LIMIT if time_limit is None else time_limit):
+                result = func(*args, **kwargs)
+        except StudentCodeStopped as exc:
+            raise StudentCodeError(label, str(exc)) from None
+        except Exception as exc:
+            raise StudentCodeError(label, f"{name} raised {type(exc).__name__}: {exc}") from exc
+        if all(np.isfinite(a).all() for a in _arrays((args, kwargs), 3)) and \
+                not all(np.isfinite(a).all() for a in _arrays(result)):
+            raise StudentCodeError(label, f"{name} returned NaN or inf for finite input")
+        return result
+
+    run.student = func
+    return run
+
+
 @dataclass(frozen=True)
 class Choice:
     """The functions an explorer runs under a label, and the note to show ('' when the student's own are used).
-    ``funcs`` is None when a student's functions fail and there is no reference to fall back on."""
+
+    - funcs: the functions in use; a student's are :func:`watched`; None when a student's functions fail and
+      there is no reference to fall back on
+    - reference, reference_name: what to fall back on (None, '' when there is nothing)
+    """
     label: str
     funcs: tuple | None
     note: str
+    reference: tuple | None = None
+    reference_name: str = ""
+
+    def fallen_back(self, why: str) -> "Choice":
+        """This choice after the student's functions failed: the reference, or nothing. ``why`` completes the
+        sentence "yours ...": "is not implemented yet", "fails its check: ...", "failed while running: ..."."""
+        if self.reference is None:
+            return replace(self, funcs=None, note=f"{self.label}: not shown -- yours {why}")
+        return replace(self, funcs=self.reference,
+                       note=f"{self.label}: using the reference {self.reference_name} -- yours {why}")
 
 
 def prefer_student(label: str, student: tuple, reference: tuple | None, reference_name: str, result) -> Choice:
-    """The student's functions if their check passed, else the reference, with a note saying why.
+    """The student's functions (watched) if their check passed, else the reference, with a note saying why.
     ``result`` is a CheckResult (course.checks) for the student's functions."""
+    choice = Choice(label, tuple(watched(f, label) for f in student), "", reference, reference_name)
     if result.passed:
-        return Choice(label, student, "")
+        return choice
     if result.status == NOT_IMPLEMENTED:
-        why = "yours is not implemented yet"
-    else:
-        why = f"yours fails its check: {result.detail}"
-    if reference is None:
-        return Choice(label, None, f"{label}: not shown -- {why}")
-    return Choice(label, reference, f"{label}: using the reference {reference_name} -- {why}")
+        return choice.fallen_back("is not implemented yet")
+    return choice.fallen_back(f"fails its check: {result.detail}")
 
 
 # name -> (forward, backward) of the reference activations, in the order explorers list them

@@ -1,10 +1,13 @@
 """Checks for the activation functions of lab 01: each forward, and each backward paired with its forward."""
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from course import activations as ref
-from course.checks._harness import Mistake, NotYet, call, checker, expect_close, expect_dtype, unpack
+from course.checks._harness import (Mistake, NotYet, call, call_float32, checker, expect_close, expect_dtype,
+                                    unpack)
 
 _rng = np.random.default_rng(1234)
 # Test inputs: moderate values, an exact zero (the kinks' conventions) and huge magnitudes (stability).
@@ -14,6 +17,16 @@ _DOUT = _rng.normal(size=_X.shape)
 
 def _sig(x):
     return ref.sigmoid(x)
+
+
+def _at_zero(gradient):
+    """The mistake of sending x = 0 down the linear piece, for an activation whose gradient at 0 is ``gradient``."""
+    return (f"at x = 0 you used the linear piece (x >= 0), as the lecture notes do; this course's convention puts "
+            f"x = 0 on the alpha side (x <= 0), so the gradient there is {gradient}: test x > 0 for the linear piece")
+
+
+_NO_ALPHA_IN_CACHE = ("the backward used the default alpha because the cache does not hold the alpha passed to the "
+                      "forward: the cache must carry alpha (return it from forward in the cache, e.g. (x, alpha))")
 
 
 # For each elementwise activation: keyword arguments to pass, reference forward and backward as functions of
@@ -42,6 +55,8 @@ _SPECS = {
         backward_mistakes=lambda x, d: [
             ("tanh_backward uses x instead of tanh(x): the derivative is 1 - tanh(x)**2", d * (1 - x ** 2)),
             ("forgot to square: the derivative is 1 - tanh(x)**2, not 1 - tanh(x)", d * (1 - np.tanh(x))),
+            ("tanh applied twice: the cache already holds tanh(x), so the derivative is 1 - cache**2, "
+             "not 1 - tanh(cache)**2", d * (1 - np.tanh(np.tanh(x)) ** 2)),
             ("forgot to multiply by dout (the chain rule)", 1 - np.tanh(x) ** 2),
         ]),
     "relu": dict(
@@ -71,8 +86,11 @@ _SPECS = {
              np.where(x > 0, alpha * d, d)),
             ("gradient blocked where x < 0: that is ReLU's backward; leaky ReLU passes alpha * dout",
              np.where(x > 0, d, 0)),
+            (_at_zero("alpha * dout"), np.where(x >= 0, d, alpha * d)),
             ("ignored the alpha stored in the cache (used 0.01)", np.where(x > 0, d, 0.01 * d)),
-        ]),
+        ],
+        # what a backward that falls back to the default alpha gives
+        default_alpha=lambda x, d, alpha, default: [np.where(x > 0, d, default * d)]),
     "elu": dict(
         kw={"alpha": 0.5},
         forward=lambda x, alpha: np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))),
@@ -88,7 +106,12 @@ _SPECS = {
             ("used the output instead of out + alpha for x <= 0",
              np.where(x > 0, d, d * alpha * np.expm1(np.minimum(x, 0)))),
             ("gradient blocked where x <= 0: ELU passes alpha * exp(x) * dout there", np.where(x > 0, d, 0)),
-        ]),
+            (_at_zero("alpha * exp(0) * dout = alpha * dout"),
+             np.where(x >= 0, d, d * alpha * np.exp(np.minimum(x, 0)))),
+        ],
+        default_alpha=lambda x, d, alpha, default: [  # as default * exp(x), or as out + default
+            np.where(x > 0, d, d * default * np.exp(np.minimum(x, 0))),
+            np.where(x > 0, d, d * (alpha * np.expm1(np.minimum(x, 0)) + default))]),
 }
 
 
@@ -98,9 +121,19 @@ def _check_forward(name, forward):
     out, _ = unpack(call(forward, _X, **kw), 2, f"{name}_forward")
     expect_close(out, spec["forward"](_X, **kw), f"{name}_forward output",
                  spec["forward_mistakes"](_X, **kw))
-    out32, _ = unpack(call(forward, _X.astype(np.float32), **kw), 2, f"{name}_forward")
+    out32, _ = unpack(call_float32(forward, _X, **kw), 2, f"{name}_forward")
     expect_dtype(out32, np.float32, f"{name}_forward output")
     return "correct, including x = 0 and x = ±1000 without overflow, and float32 stays float32"
+
+
+def _carries(cache, value) -> bool:
+    """Whether the number ``value`` is stored in ``cache``: as the cache itself or inside its tuples, lists and
+    dicts."""
+    if isinstance(cache, dict):
+        return any(_carries(item, value) for item in cache.values())
+    if isinstance(cache, (tuple, list)):
+        return any(_carries(item, value) for item in cache)
+    return np.ndim(cache) == 0 and isinstance(cache, (int, float, np.number, np.ndarray)) and bool(cache == value)
 
 
 def _check_backward(name, forward, backward):
@@ -113,8 +146,11 @@ def _check_backward(name, forward, backward):
     dx = call(backward, _DOUT, cache)
     if isinstance(dx, tuple):
         raise Mistake(f"{name}_backward must return dx alone, not a tuple")
-    expect_close(dx, spec["backward"](_X, _DOUT, **kw), f"{name}_backward dx",
-                 spec["backward_mistakes"](_X, _DOUT, **kw))
+    mistakes = spec["backward_mistakes"](_X, _DOUT, **kw)
+    if "alpha" in kw and not _carries(cache, kw["alpha"]):
+        default = inspect.signature(getattr(ref, f"{name}_forward")).parameters["alpha"].default
+        mistakes[:0] = [(_NO_ALPHA_IN_CACHE, wrong) for wrong in spec["default_alpha"](_X, _DOUT, kw["alpha"], default)]
+    expect_close(dx, spec["backward"](_X, _DOUT, **kw), f"{name}_backward dx", mistakes)
     return "correct, including the convention at x = 0 and the saturated ends"
 
 
@@ -179,6 +215,7 @@ def check_elu_backward(elu_forward, elu_backward):
 
 
 _XP = _rng.normal(0, 2, size=(6, 3))
+_XP[2, 1] = 0.0  # an exact zero: the convention at the kink
 _ALPHA = np.array([0.1, 0.2, 0.3])
 _DOUTP = _rng.normal(size=_XP.shape)
 
@@ -192,7 +229,9 @@ def check_prelu(prelu_forward, prelu_backward):
         ("alpha applied on the wrong side: it multiplies the NEGATIVE inputs", np.where(neg, _XP, _ALPHA * _XP)),
     ])
     dx, dalpha = unpack(call(prelu_backward, _DOUTP, cache), 2, "prelu_backward")
-    expect_close(dx, np.where(neg, _ALPHA * _DOUTP, _DOUTP), "prelu_backward dx")
+    expect_close(dx, np.where(neg, _ALPHA * _DOUTP, _DOUTP), "prelu_backward dx", [
+        (_at_zero("alpha * dout"), np.where(_XP < 0, _ALPHA * _DOUTP, _DOUTP)),
+    ])
     expected = np.where(neg, _XP * _DOUTP, 0).sum(axis=0)
     expect_close(dalpha, expected, "prelu_backward dalpha", [
         ("dalpha summed over the positive inputs too: alpha only touches x <= 0",

@@ -7,7 +7,8 @@ import numbers
 import numpy as np
 
 from course import conv as ref
-from course.checks._harness import Mistake, NotYet, call, checker, expect_close, expect_dtype, unpack
+from course.checks._harness import (Mistake, NotYet, _where_it_failed, call, call_float32, checker, expect_close,
+                                    expect_dtype, expect_shape, unpack)
 
 _rng = np.random.default_rng(231)
 
@@ -35,26 +36,33 @@ def _whole(value):
     return int(value) if value > 0 and float(value).is_integer() else None
 
 
-def _size_or_none(f, case):
-    """The student's size for ``case``, or None when it raised ValueError."""
+_RAISED = object()  # the student's conv_output_size raised ValueError
+
+
+def _size(f, case):
+    """The student's size for ``case``, or _RAISED when it raised ValueError."""
     try:
         return call(f, *case)
     except ValueError:
-        return None
+        return _RAISED
 
 
 @checker
 def check_conv_output_size(conv_output_size):
     """conv_output_size(W, F, S, P) -> int, and ValueError showing the arithmetic when it is not a whole number."""
     for cases in _SIZE_CASES:
-        got = [_size_or_none(conv_output_size, case) for case in cases]
+        got = [_size(conv_output_size, case) for case in cases]
+        for case, g in zip(cases, got):
+            if g is None:
+                raise Mistake(f"returned None for W, F, S, P = {case}: did you forget a return statement?")
         expected = [ref.conv_output_size(*case) for case in cases]
-        if got != expected:
+        sizes = [None if g is _RAISED else g for g in got]
+        if sizes != expected:
             for description, formula in _SIZE_MISTAKES:
-                if got == [_whole(formula(*case)) for case in cases]:
+                if sizes == [_whole(formula(*case)) for case in cases]:
                     raise Mistake(f"likely mistake: {description}")
             case, g, e = next((c, g, e) for c, g, e in zip(cases, got, expected) if g != e)
-            said = "raised ValueError" if g is None else f"returned {g!r}"
+            said = "raised ValueError" if g is _RAISED else f"returned {g!r}"
             raise Mistake(f"for W, F, S, P = {case} you {said}; expected {e}")
         for case, g in zip(cases, got):
             if isinstance(g, bool) or not isinstance(g, numbers.Integral):
@@ -87,30 +95,37 @@ def _conv_case(x_shape, w_shape, stride, pad):
     return x, w, b, cp, _rng.normal(size=ref.conv_forward(x, w, b, cp)[0].shape)
 
 
-# Unit stride with pad 2 (every wrong output size differs from the right one), then stride 2 with pad 1.
-_CONV_CASES = [_conv_case((2, 3, 6, 5), (4, 3, 3, 3), 1, 2), _conv_case((2, 2, 9, 9), (3, 2, 3, 3), 2, 1)]
+# Non-square inputs. A square kernel with unit stride and pad 2 first (every wrong output size differs from the
+# right one), then non-square kernels (2x3 with pad 1; 3x2 with stride 2 and pad 1), where swapping the kernel's
+# height and width shows.
+_CONV_CASES = [_conv_case((2, 3, 6, 5), (4, 3, 3, 3), 1, 2), _conv_case((2, 3, 7, 6), (4, 3, 2, 3), 1, 1),
+               _conv_case((2, 2, 9, 8), (3, 2, 3, 2), 2, 1)]
+_SWAPPED_KERNEL = ("kernel height and width swapped: w has shape (F, C, HH, WW), HH = w.shape[2] rows and "
+                   "WW = w.shape[3] columns")
 
 
 def _shape_mistakes(x_shape, k_shape, stride, pad, channels):
-    """(description, output shape) of the common output-size mistakes that give a whole-number size."""
+    """(description, output shape) of the common output-size mistakes that give a whole-number size, and of
+    swapped kernel sizes (with floor division, as code computes it)."""
     found = []
     for description, formula in _SIZE_MISTAKES:
         sizes = [_whole(formula(n, k, stride, pad)) for n, k in zip(x_shape[2:], k_shape)]
         if None not in sizes:
             found.append((description, (x_shape[0], channels, *sizes)))
-    return found
+    swapped = [(n - k + 2 * pad) // stride + 1 for n, k in zip(x_shape[2:], k_shape[::-1])]
+    return found + [(_SWAPPED_KERNEL, (x_shape[0], channels, *swapped))]
 
 
-def _expect_shape(actual, shape, what, mistakes):
-    if actual is None:
-        raise Mistake(f"{what} is None: did you forget a return statement?")
-    got = np.shape(actual)
-    if got == shape:
-        return
-    for description, wrong in mistakes:
-        if got == wrong:
-            raise Mistake(f"{what} has shape {got} instead of {shape}; likely mistake: {description}")
-    raise Mistake(f"{what} has shape {got}; expected {shape}")
+def _call_case(f, name, args, kernel):
+    """``call(f, *args)``; a ValueError or IndexError with a non-square ``kernel`` (HH, WW) (the square one ran
+    first) names the swapped height and width."""
+    try:
+        return call(f, *args)
+    except (ValueError, IndexError) as exc:
+        if kernel[0] == kernel[1]:
+            raise
+        raise Mistake(f"{name} ran with a square kernel but raised {type(exc).__name__} with a {kernel[0]}x{kernel[1]} "
+                      f"(HH x WW) one ({exc}){_where_it_failed(exc)}; likely mistake: {_SWAPPED_KERNEL}") from None
 
 
 def _touches_padding(n, k, stride, pad, out_size):
@@ -123,11 +138,11 @@ def _touches_padding(n, k, stride, pad, out_size):
 def check_conv_forward_naive(conv_forward_naive):
     """conv_forward_naive(x, w, b, conv_param) -> (out, cache): output size, values, padding, bias, dtype."""
     for x, w, b, cp, _ in _CONV_CASES:
-        out, _ = unpack(call(conv_forward_naive, x, w, b, cp), 2, "conv_forward_naive")
+        out, _ = unpack(_call_case(conv_forward_naive, "conv_forward_naive", (x, w, b, cp), w.shape[2:]), 2,
+                        "conv_forward_naive")
         expected, _ = ref.conv_forward(x, w, b, cp)
-        _expect_shape(out, expected.shape, "conv_forward_naive output",
-                      _shape_mistakes(x.shape, w.shape[2:], cp["stride"], cp["pad"], w.shape[0]))
-        out = np.asarray(out)
+        out = expect_shape(out, expected.shape, "conv_forward_naive output",
+                           _shape_mistakes(x.shape, w.shape[2:], cp["stride"], cp["pad"], w.shape[0]))
         border = (_touches_padding(x.shape[2], w.shape[2], cp["stride"], cp["pad"], out.shape[2])[:, None]
                   | _touches_padding(x.shape[3], w.shape[3], cp["stride"], cp["pad"], out.shape[3])[None, :])
         if (not np.allclose(out, expected) and np.allclose(out[..., ~border], expected[..., ~border])
@@ -140,10 +155,9 @@ def check_conv_forward_naive(conv_forward_naive):
             ("flipped the kernel: that is true convolution; CNN layers compute the cross-correlation "
              "sum(window * w[f]) with w as it is", ref.conv_forward(x, w[:, :, ::-1, ::-1], b, cp)[0]),
         ])
-    x, w, b, cp = (a.astype(np.float32) if isinstance(a, np.ndarray) else a for a in _CONV_CASES[0][:4])
-    out32, _ = unpack(call(conv_forward_naive, x, w, b, cp), 2, "conv_forward_naive")
+    out32, _ = unpack(call_float32(conv_forward_naive, *_CONV_CASES[0][:4]), 2, "conv_forward_naive")
     expect_dtype(out32, np.float32, "conv_forward_naive output")
-    return "correct with stride 1 and 2, zero padding 2 and 1, and float32 stays float32"
+    return "correct with square and non-square kernels, stride 1 and 2, zero padding 2 and 1, and float32 kept"
 
 
 @checker
@@ -151,16 +165,19 @@ def check_conv_backward_naive(conv_forward_naive, conv_backward_naive):
     """conv_backward_naive(dout, cache) -> (dx, dw, db), with the cache from conv_forward_naive."""
     for x, w, b, cp, dout in _CONV_CASES:
         try:
-            _, cache = unpack(call(conv_forward_naive, x, w, b, cp), 2, "conv_forward_naive")
+            _, cache = unpack(_call_case(conv_forward_naive, "conv_forward_naive", (x, w, b, cp), w.shape[2:]), 2,
+                              "conv_forward_naive")
         except NotImplementedError:
             raise NotYet("conv_backward_naive needs the cache of conv_forward_naive: write the forward pass first") \
                 from None
         _, ref_cache = ref.conv_forward(x, w, b, cp)
-        dx, dw, db = unpack(call(conv_backward_naive, dout, cache), 3, "conv_backward_naive")
+        dx, dw, db = unpack(_call_case(conv_backward_naive, "conv_backward_naive", (dout, cache), w.shape[2:]), 3,
+                            "conv_backward_naive")
         edx, edw, edb = ref.conv_backward(dout, ref_cache)
         pad, (N, C, H, W) = cp["pad"], x.shape
-        _expect_shape(dx, x.shape, "dx", [("dx still includes the padding: return dx_pad[:, :, P:P+H, P:P+W]",
-                                           (N, C, H + 2 * pad, W + 2 * pad))])
+        dx = expect_shape(dx, x.shape, "dx", [("dx still includes the padding: return dx_pad[:, :, P:P+H, P:P+W]",
+                                               (N, C, H + 2 * pad, W + 2 * pad))])
+        dw = expect_shape(dw, w.shape, "dw", [(_SWAPPED_KERNEL, w.shape[:2] + w.shape[:1:-1])])
         ones_dx, ones_dw, _ = ref.conv_backward(np.ones_like(dout), ref_cache)
         flipped = ref.conv_backward(dout, ref.conv_forward(x, w[:, :, ::-1, ::-1], b, cp)[1])
         forgot_dout = "forgot to multiply by dout[n, f, i, j] (the chain rule)"
@@ -169,13 +186,14 @@ def check_conv_backward_naive(conv_forward_naive, conv_backward_naive):
         expect_close(dw, edw, "dw", [(forgot_dout, ones_dw), (flip, edw[:, :, ::-1, ::-1])])
         expect_close(db, edb, "db", [("averaged dout instead of summing it over N, H' and W'",
                                       dout.mean(axis=(0, 2, 3)))])
-    return "dx, dw and db correct with stride 1 and 2 and zero padding"
+    return "dx, dw and db correct with square and non-square kernels, stride 1 and 2 and zero padding"
 
 
 # ------------------------------------------------------------------------------------------------ max pooling
 
-# Overlapping windows along the height (pool 4 tall, stride 2), a non-square window (swapped sizes give another
-# shape), and an exact 2x2 tiling. Small integers make ties inside windows common.
+# Overlapping windows along the height (4x2, stride 2 = pool_width), in both directions (3x2, stride 1), a 2x3
+# window with stride 2 = pool_height, and an exact 2x2 tiling: a stride read from the pool sizes, or swapped
+# pool sizes, give another output shape. Small integers make ties inside windows common.
 def _pool_case(pp, shape):
     """pool_param, x without ties, x with many ties, and an upstream gradient shaped like the output."""
     x_ties = _rng.integers(0, 4, size=shape).astype(float)
@@ -183,33 +201,35 @@ def _pool_case(pp, shape):
 
 
 _POOL_CASES = [_pool_case(dict(pool_height=4, pool_width=2, stride=2), (2, 3, 10, 8)),
+               _pool_case(dict(pool_height=3, pool_width=2, stride=1), (2, 3, 7, 6)),
+               _pool_case(dict(pool_height=2, pool_width=3, stride=2), (2, 2, 6, 9)),
                _pool_case(dict(pool_height=2, pool_width=2, stride=2), (2, 2, 6, 4))]
 
 
 def _pool_shape_mistakes(x_shape, pp):
+    """(description, output shape) of the pooling mistakes that change the output shape (floor division, as code
+    computes it)."""
     ph, pw, s = pp["pool_height"], pp["pool_width"], pp["stride"]
-    found = []
-    for description, (kh, kw, stride) in [("swapped pool_height and pool_width", (pw, ph, s)),
-                                         ("ignored the stride", (ph, pw, 1))]:
-        sizes = [_whole((n - k) / stride + 1) for n, k in zip(x_shape[2:], (kh, kw))]
-        if None not in sizes:
-            found.append((description, (*x_shape[:2], *sizes)))
-    return found
+    return [(description, (*x_shape[:2], *[(n - k) // stride + 1 for n, k in zip(x_shape[2:], (kh, kw))]))
+            for description, (kh, kw, stride) in [
+                ("swapped pool_height and pool_width", (pw, ph, s)),
+                ("ignored the stride", (ph, pw, 1)),
+                ("took the stride from pool_width: it is pool_param['stride']", (ph, pw, pw)),
+                ("took the stride from pool_height: it is pool_param['stride']", (ph, pw, ph))]]
 
 
-def _pool_by_loops(x, dout, pp, route, accumulate=True):
-    """dx of max pooling with ``route(window)`` choosing the weights of a window's gradient; with
-    ``accumulate=False`` later windows overwrite what earlier ones wrote."""
+def _pool_windows(out_shape, pp):
+    """(n, c, i, j) and the index of that output's window in x, for every output position."""
     ph, pw, s = pp["pool_height"], pp["pool_width"], pp["stride"]
+    for n, c, i, j in np.ndindex(out_shape):
+        yield (n, c, i, j), (n, c, slice(i * s, i * s + ph), slice(j * s, j * s + pw))
+
+
+def _pool_by_loops(x, dout, pp, route):
+    """dx of max pooling with ``route(window)`` choosing the weights of a window's gradient."""
     dx = np.zeros_like(x)
-    for n, c, i, j in np.ndindex(dout.shape):
-        rows, cols = slice(i * s, i * s + ph), slice(j * s, j * s + pw)
-        weights = route(x[n, c, rows, cols]) * dout[n, c, i, j]
-        target = dx[n, c, rows, cols]
-        if accumulate:
-            target += weights
-        else:
-            target[weights != 0] = weights[weights != 0]
+    for out, window in _pool_windows(dout.shape, pp):
+        dx[window] += route(x[window]) * dout[out]
     return dx
 
 
@@ -219,10 +239,25 @@ def _first_max(window):
     return weights
 
 
+def _every_max(window):
+    return (window == window.max()).astype(float)
+
+
 def _last_max(window):
     weights = np.zeros(window.shape)
     weights.flat[window.size - 1 - np.argmax(window.ravel()[::-1])] = 1
     return weights
+
+
+def _overwritten(dx, routed, x_shape, dout_shape, pp):
+    """Whether dx differs from ``routed`` only where windows overlap: what assigning (=) instead of adding (+=)
+    into dx gives, whether it assigns the whole window or just the maximum's position."""
+    coverage = np.zeros(x_shape)
+    for _, window in _pool_windows(dout_shape, pp):
+        coverage[window] += 1
+    single = coverage == 1
+    return (np.count_nonzero(routed[single]) >= 4 and np.allclose(dx[single], routed[single])
+            and not np.allclose(dx, routed))
 
 
 @checker
@@ -231,21 +266,23 @@ def check_max_pool_forward_naive(max_pool_forward_naive):
     for pp, x, _, _ in _POOL_CASES:
         out, _ = unpack(call(max_pool_forward_naive, x, pp), 2, "max_pool_forward_naive")
         expected, _ = ref.max_pool_forward(x, pp)
-        _expect_shape(out, expected.shape, "max_pool_forward_naive output", _pool_shape_mistakes(x.shape, pp))
-        ph, pw, s = pp["pool_height"], pp["pool_width"], pp["stride"]
-        windows = np.lib.stride_tricks.sliding_window_view(x, (ph, pw), axis=(2, 3))[:, :, ::s, ::s]
+        out = expect_shape(out, expected.shape, "max_pool_forward_naive output", _pool_shape_mistakes(x.shape, pp))
+        window = (pp["pool_height"], pp["pool_width"])
+        windows = np.lib.stride_tricks.sliding_window_view(x, window, axis=(2, 3))[:, :, ::pp["stride"], ::pp["stride"]]
         expect_close(out, expected, "max_pool_forward_naive output", [
             ("took the mean of each window: that is average pooling", windows.mean(axis=(4, 5))),
             ("took the minimum of each window instead of the maximum", windows.min(axis=(4, 5))),
         ])
-    out32, _ = unpack(call(max_pool_forward_naive, x.astype(np.float32), pp), 2, "max_pool_forward_naive")
+    out32, _ = unpack(call_float32(max_pool_forward_naive, x, pp), 2, "max_pool_forward_naive")
     expect_dtype(out32, np.float32, "max_pool_forward_naive output")
-    return "correct with overlapping and tiling windows, and float32 stays float32"
+    return ("correct with overlapping, non-square and tiling windows, strides apart from the pool sizes, and "
+            "float32 kept")
 
 
 @checker
 def check_max_pool_backward_naive(max_pool_forward_naive, max_pool_backward_naive):
-    """max_pool_backward_naive(dout, cache) -> dx: each window's gradient goes to its first maximum."""
+    """max_pool_backward_naive(dout, cache) -> dx: each window's gradient goes to its first maximum, and
+    overlapping windows add up."""
     for pp, _, x, dout in _POOL_CASES:
         try:
             _, cache = unpack(call(max_pool_forward_naive, x, pp), 2, "max_pool_forward_naive")
@@ -255,21 +292,27 @@ def check_max_pool_backward_naive(max_pool_forward_naive, max_pool_backward_naiv
         dx = call(max_pool_backward_naive, dout, cache)
         if isinstance(dx, tuple):
             raise Mistake("max_pool_backward_naive must return dx alone, not a tuple")
-        ph, pw = pp["pool_height"], pp["pool_width"]
-        expect_close(dx, ref.max_pool_backward(dout, ref.max_pool_forward(x, pp)[1]), "dx", [
+        dx = expect_shape(dx, x.shape, "dx")
+        expected = ref.max_pool_backward(dout, ref.max_pool_forward(x, pp)[1])
+        for routed, ties in ((expected, ""), (_pool_by_loops(x, dout, pp, _every_max),
+                                              "; and on ties the gradient went to every maximum: send it to the "
+                                              "first one only (np.argmax)")):
+            if _overwritten(dx, routed, x.shape, dout.shape, pp):
+                raise Mistake("likely mistake: overlapping windows overwrote each other's gradient (dx[...] = "
+                              f"instead of +=): a position in several windows gets the sum, so accumulate with += "
+                              f"into dx{ties}")
+        expect_close(dx, expected, "dx", [
             ("gradient spread over the whole window: route dout only to the position of the maximum",
              _pool_by_loops(x, dout, pp, np.ones_like)),
             ("gradient divided evenly over the window: that is average pooling's gradient; max pooling routes "
-             "all of it to the maximum", _pool_by_loops(x, dout, pp, lambda v: np.full(v.shape, 1 / (ph * pw)))),
+             "all of it to the maximum", _pool_by_loops(x, dout, pp, lambda v: np.full(v.shape, 1 / v.size))),
             ("on ties the gradient went to every maximum: send it to the first one only (np.argmax)",
-             _pool_by_loops(x, dout, pp, lambda v: (v == v.max()).astype(float))),
+             _pool_by_loops(x, dout, pp, _every_max)),
             ("on ties the gradient went to the last maximum: send it to the first one (np.argmax)",
              _pool_by_loops(x, dout, pp, _last_max)),
-            ("overlapping windows overwrote each other's gradient: accumulate with += into dx",
-             _pool_by_loops(x, dout, pp, _first_max, accumulate=False)),
             ("forgot to multiply by dout (the chain rule)", _pool_by_loops(x, np.ones_like(dout), pp, _first_max)),
         ])
-    return "correct with ties (first maximum), overlapping windows and exact tiling"
+    return "correct with ties (first maximum), overlapping windows, non-square windows and exact tiling"
 
 
 __all__ = sorted(name for name in dir() if name.startswith("check_"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from course import init as ref
-from course.checks._harness import Mistake, call, checker
+from course.checks._harness import Mistake, as_array, call, checker
 
 _DENSE = (400, 100)     # fan_in 400, fan_out 100: not square, so fan_in and fan_out are told apart
 _CONV = (16, 64, 3, 3)  # fan_in = C*HH*WW = 576, fan_out = F*HH*WW = 144: F, C and the fans all told apart
@@ -20,14 +20,12 @@ _RAND = ("used np.random.rand (uniform on [0, 1)) instead of randn: every weight
 
 
 def _draw(f, shape, seed, **kw):
-    w = call(f, shape, rng=np.random.default_rng(seed), **kw)
-    if w is None:
-        raise Mistake("returned None: did you forget a return statement?")
-    w = np.asarray(w)
+    w = as_array(call(f, shape, rng=np.random.default_rng(seed), **kw), "the weights")
     if w.shape != tuple(shape):
         raise Mistake(f"returned shape {w.shape} for shape {shape}: return an array of exactly that shape")
-    if w.dtype.kind != "f":
-        raise Mistake(f"returned dtype {w.dtype}; expected floats (float64)")
+    if w.dtype != np.float64:
+        raise Mistake(f"returned dtype {w.dtype}; expected float64, the course's dtype for weights (no "
+                      ".astype or dtype= needed: rng.standard_normal gives float64)")
     if not np.all(np.isfinite(w)):
         raise Mistake("returned NaN or inf")
     return w

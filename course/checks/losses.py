@@ -2,16 +2,16 @@
 sigmoid-output gradients of the learning-slowdown experiment.
 
 Every loss is checked on moderate scores (the values and gradients) and on scores of magnitude 1e4 (stability).
+A numerical warning is named where it points at one mistake, and shown with the line that raised it.
 """
 from __future__ import annotations
-
-import warnings
 
 import numpy as np
 
 from course import losses as ref
 from course.activations import sigmoid
-from course.checks._harness import Mistake, call, checker, expect_close, expect_dtype, unpack
+from course.checks._harness import (Mistake, call, call_float32, checker, expect_close, expect_dtype, naming_warnings,
+                                    unpack)
 
 _rng = np.random.default_rng(77)
 
@@ -21,14 +21,15 @@ _Y = _rng.integers(0, _C, size=_N)
 _BIG = 1e4
 
 
-def _loss_call(f, name, *args, stability=None):
-    """Call a loss, turning a RuntimeWarning (overflow, log of 0) into the named stability mistake."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", RuntimeWarning)
-        try:
-            loss, grad = unpack(call(f, *args), 2, name)
-        except RuntimeWarning as w:
-            raise Mistake(stability(str(w)) if stability else f"numerical trouble: {w}") from None
+def _numerical_trouble(message):
+    return f"numerical trouble: {message}"
+
+
+def _loss_call(f, name, *args, stability=_numerical_trouble, caller=call):
+    """Call a loss with ``caller`` (call, or call_float32 for the float32 run), turning a RuntimeWarning (overflow,
+    log of 0) into the stability mistake ``stability(warning text)`` names, with the student's line."""
+    with naming_warnings(stability):
+        loss, grad = unpack(caller(f, *args), 2, name)
     if loss is None or np.ndim(loss) != 0:
         raise Mistake(f"{name} must return the loss as a single number first; got "
                       f"{'None' if loss is None else 'shape ' + str(np.shape(loss))}")
@@ -59,14 +60,35 @@ _LOG_UNDERFLOW = ("log of a probability that underflowed to 0: compute the log-p
                   "shifted - log(sum(exp(shifted))) instead of log(softmax)")
 
 
+_GLOBAL_SHIFT = ("shifted by the global maximum (scores - scores.max()) instead of each row's own: the same softmax "
+                 "in exact arithmetic, but a row whose scores all sit far below the global maximum underflows to "
+                 "exp() = 0 everywhere (0/0 = NaN, log 0 = -inf). Subtract scores.max(axis=1, keepdims=True)")
+
+
 def _softmax_stability(message):
-    return _NO_SHIFT if "overflow" in message or "invalid" in message else _LOG_UNDERFLOW
+    """An overflow means no shift; 0/0 without one means a row whose every exp() underflowed: a shift above
+    that row's maximum."""
+    if "overflow" in message:
+        return _NO_SHIFT
+    return _GLOBAL_SHIFT if "invalid" in message else _LOG_UNDERFLOW
+
+
+def _right_for(softmax_loss, scores):
+    """Whether softmax_loss gives the reference loss and gradient for ``scores``, without numerical warnings."""
+    try:
+        loss, d = _loss_call(softmax_loss, "softmax_loss", scores, _Y)
+        expected, ed = ref.softmax_loss(scores, _Y)
+        expect_close(loss, expected, "loss")
+        expect_close(d, ed, "dscores")
+    except Exception:  # a probe: any failure means no
+        return False
+    return True
 
 
 @checker
 def check_softmax_loss(softmax_loss):
     """softmax_loss(scores, y) -> (loss, dscores): values, gradient, scores of 1e4 and float32."""
-    loss, d = _loss_call(softmax_loss, "softmax_loss", _S, _Y, stability=_softmax_stability)
+    loss, d = _loss_call(softmax_loss, "softmax_loss", _S, _Y)
     p = _softmax(_S)
     rows = np.arange(_N)
     expected = -np.log(p[rows, _Y]).mean()
@@ -82,15 +104,20 @@ def check_softmax_loss(softmax_loss):
         ("sign flipped: dscores = (softmax - onehot(y)) / N", (onehot - p) / _N),
     ])
     big = _S * _BIG
-    loss, d = _loss_call(softmax_loss, "softmax_loss", big, _Y, stability=_softmax_stability)
-    _expect_finite(loss, d, "softmax_loss", _NO_SHIFT + f" (scores of magnitude {_BIG:g} gave NaN or inf)")
+    try:
+        loss, d = _loss_call(softmax_loss, "softmax_loss", big, _Y, stability=_softmax_stability)
+        _expect_finite(loss, d, "softmax_loss", _NO_SHIFT + f" (scores of magnitude {_BIG:g} gave NaN or inf)")
+    except Mistake as mistake:  # a log of 0, but right once every row's maximum is 0: one shift for the whole batch
+        if _LOG_UNDERFLOW in str(mistake) and _right_for(softmax_loss, big - big.max(axis=1, keepdims=True)):
+            raise Mistake(_GLOBAL_SHIFT) from None
+        raise
     expected, ed = ref.softmax_loss(big, _Y)
     _expect_loss(loss, expected, f"softmax_loss loss for scores of magnitude {_BIG:g}", [
         ("probabilities clipped before the log: finite but wrong for large scores; compute the log-probabilities "
          "as shifted - log(sum(exp(shifted)))", -np.log(np.clip(_softmax(big)[rows, _Y], 1e-12, None)).mean()),
     ])
     expect_close(d, ed, f"softmax_loss dscores for scores of magnitude {_BIG:g}")
-    _, d32 = _loss_call(softmax_loss, "softmax_loss", _S.astype(np.float32), _Y, stability=_softmax_stability)
+    _, d32 = _loss_call(softmax_loss, "softmax_loss", big, _Y, caller=call_float32)
     expect_dtype(d32, np.float32, "softmax_loss dscores")
     return f"loss and dscores correct, stable for scores of {_BIG:g}, float32 kept"
 
@@ -188,8 +215,7 @@ def check_binary_cross_entropy(binary_cross_entropy):
          (-(_T * np.log(clipped) + (1 - _T) * np.log(1 - clipped))).sum() / _N),
     ])
     expect_close(d, ed, f"binary_cross_entropy dlogits for logits of magnitude {_BIG:g}")
-    _, d32 = _loss_call(binary_cross_entropy, "binary_cross_entropy", _Z.astype(np.float32), _T.astype(np.float32),
-                        stability=_bce_stability)
+    _, d32 = _loss_call(binary_cross_entropy, "binary_cross_entropy", big, _T, caller=call_float32)
     expect_dtype(d32, np.float32, "binary_cross_entropy dlogits")
     return f"loss and dlogits correct for (N, K) and (N,), stable for logits of {_BIG:g}, float32 kept"
 
@@ -218,7 +244,7 @@ def check_quadratic_loss(quadratic_loss):
             ("extra factor 2: the 1/2 in the loss cancels the 2 of the square, so dpred = (pred - y) / N",
              2 * diff / n),
         ] + ([("dpred divided by N * K: average over N only", diff / diff.size)] if k > 1 else []))
-    _, d32 = _loss_call(quadratic_loss, "quadratic_loss", _PRED.astype(np.float32), _YQ.astype(np.float32))
+    _, d32 = _loss_call(quadratic_loss, "quadratic_loss", _PRED, _YQ, caller=call_float32)
     expect_dtype(d32, np.float32, "quadratic_loss dpred")
     return "loss and dpred correct for (N, K) and (N,), float32 kept"
 
@@ -244,7 +270,7 @@ def check_l2_penalty(l2_penalty):
         ("forgot reg in dw", _W),
         ("used sign(w): that is L1's gradient; L2's is reg * w", _REG * np.sign(_W)),
     ])
-    _, d32 = _loss_call(l2_penalty, "l2_penalty", _W.astype(np.float32), _REG)
+    _, d32 = _loss_call(l2_penalty, "l2_penalty", _W, _REG, caller=call_float32)
     expect_dtype(d32, np.float32, "l2_penalty dw")
     return "loss and dw correct"
 
@@ -278,12 +304,8 @@ _YS = np.array([1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0])
 @checker
 def check_sigmoid_output_gradients(sigmoid_output_gradients):
     """sigmoid_output_gradients(z, y) -> {"quadratic": (a - y) sigma'(z), "cross_entropy": a - y}."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", RuntimeWarning)
-        try:
-            result = call(sigmoid_output_gradients, _ZS, _YS)
-        except RuntimeWarning as w:
-            raise Mistake(f"numerical trouble for z = ±1000 ({w}): use a stable sigmoid") from None
+    with naming_warnings(lambda message: f"numerical trouble for z = ±1000 ({message}): use a stable sigmoid"):
+        result = call(sigmoid_output_gradients, _ZS, _YS)
     if not isinstance(result, dict) or set(result) != {"quadratic", "cross_entropy"}:
         got = sorted(result) if isinstance(result, dict) else type(result).__name__
         raise Mistake(f"return a dict with keys 'quadratic' and 'cross_entropy'; got {got}")

@@ -2,19 +2,24 @@
 
 Each check runs the student's rule for four steps from fixed parameters with a fixed sequence of gradients and
 non-default hyperparameters, passing the returned config back in as a trainer does, and compares every step's
-parameters and the final state in config with the reference. Gradients span magnitudes from 1e-3 to 1 and
-epsilon is set to 1e-4, so where epsilon sits in the formula shows.
+parameters with the reference; then two parameters updated in turn, each with its own config, to see that the
+state lives in config. Momentum and Nesterov are judged by the path of w alone: a velocity stored with the other
+sign or scale (PyTorch's v = mu * v + dw, w -= lr * v) visits the same points. The other rules' state (cache; m, v,
+t) is compared too. Gradients span magnitudes from 1e-3 to 1 and epsilon is set to 1e-4, so where epsilon sits in
+the formula shows.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from course import optim as ref
-from course.checks._harness import Mistake, call, checker, expect_close, expect_dtype, unpack
+from course.checks._harness import (Mistake, as_array, call, call_float32, checker, expect_close, expect_dtype,
+                                    naming_warnings, unpack)
 
 _rng = np.random.default_rng(31)
 _W = _rng.normal(size=(3, 4))
 _DWS = [_rng.normal(size=(3, 4)) * np.logspace(-3, 0, 4) for _ in range(4)]
+_CHAINS = ((_W, _DWS), (_rng.normal(size=(3, 4)), [_rng.normal(size=(3, 4)) for _ in range(4)]))
 _CONFIGS = {
     "sgd": {"learning_rate": 0.1},
     "sgd_momentum": {"learning_rate": 0.1, "momentum": 0.8},
@@ -34,18 +39,46 @@ _STATE_LOST = {
 }
 _T_AFTER_USE = ("t incremented after use: the first step computed 1 - beta1**0 = 0 and divided by it. Increment t "
                 "before the bias correction, so the first step uses t = 1")
+_CACHE_OF_DW = "cache must accumulate dw**2, not dw: a negative cache has no square root"
+_SQUARES = {"adagrad": _CACHE_OF_DW, "rmsprop": _CACHE_OF_DW,
+            "adam": "v must average dw**2, not dw: a negative v has no square root"}
+
+
+def _trouble(name):
+    """Names the RuntimeWarnings of rule ``name`` that point at one mistake (for naming_warnings)."""
+    def name_it(message):
+        if "sqrt" in message:
+            return _SQUARES.get(name)
+        if "divide by zero" in message and name == "adam":
+            return _T_AFTER_USE
+        return None
+    return name_it
+
+
+def _run(rule, config, chains=_CHAINS[:1], fresh=False):
+    """Four steps of ``rule`` on each of ``chains`` (w, gradients), the parameters updated in turn, each with its
+    own copy of ``config`` passed back in as a trainer does; with ``fresh`` every step gets a new copy, as if the
+    state were thrown away between calls. Returns (w after each step stacked (4, 3, 4), final config) per chain;
+    ``config`` itself is never modified."""
+    runs = [[w, dict(config), []] for w, _ in chains]
+    for k in range(len(_DWS)):
+        for run, (_, dws) in zip(runs, chains):
+            run[0], run[1] = rule(run[0], dws[k], dict(config) if fresh else run[1])
+            run[2].append(run[0])
+    return [(np.stack(ws), state) for _, state, ws in runs]
 
 
 def _steps(rule, config, fresh=False):
-    """Four steps of ``rule`` from _W: (w after each step stacked (4, 3, 4), final config). With ``fresh`` every
-    step gets a new copy of ``config``, as if the state were thrown away between calls. ``config`` itself is
-    never modified."""
-    w, ws, start = _W, [], config
-    config = dict(start)
-    for dw in _DWS:
-        w, config = rule(w, dw, dict(start) if fresh else config)
-        ws.append(w)
-    return np.stack(ws), config
+    """The w path (4, 3, 4) of ``rule`` along the first chain."""
+    return _run(rule, config, fresh=fresh)[0][0]
+
+
+def _student(rule, name):
+    """The student's rule as a step returning (next_w as an array, config)."""
+    def step(w, dw, config):
+        next_w, config = unpack(call(rule, w, dw, config), 2, name)
+        return as_array(next_w, f"{name} next_w"), config
+    return step
 
 
 def _simulate(step, h):
@@ -154,13 +187,13 @@ def _mistakes(name):
     found = [(description, _simulate(step, config)) for description, step in _VARIANTS[name]]
     if name == "nesterov":
         found.append(("Nesterov written as plain momentum: with dw taken at w, the update is "
-                      "w' = w - mu * v + (1 + mu) * v', not w + v'", _steps(ref.sgd_momentum, config)[0]))
+                      "w' = w - mu * v + (1 + mu) * v', not w + v'", _steps(ref.sgd_momentum, config)))
     if name in _STATE_LOST:
-        found.append((_STATE_LOST[name], _steps(getattr(ref, name), config, fresh=True)[0]))
+        found.append((_STATE_LOST[name], _steps(getattr(ref, name), config, fresh=True)))
     rule = getattr(ref, name)
     for key, default in ref.DEFAULTS[name].items():
         found.append((f"used the default {key} = {default:g} instead of config['{key}']: read every "
-                      "hyperparameter from config", _steps(rule, {**config, key: default})[0]))
+                      "hyperparameter from config", _steps(rule, {**config, key: default})))
     return found
 
 
@@ -181,22 +214,32 @@ def _check_defaults(name, rule):
 
 
 def _check_rule(name, rule):
-    _check_defaults(name, rule)
-    config = _CONFIGS[name]
-    expected, ref_config = _steps(getattr(ref, name), config)
-    ws, student_config = _steps(lambda w, dw, c: unpack(call(rule, w, dw, c), 2, name), config)
-    expect_close(ws, expected, f"{name}: w over four steps", _mistakes(name))
-    for key in ref.STATE_KEYS[name]:
-        if not isinstance(student_config, dict) or key not in student_config:
-            raise Mistake(f"config['{key}'] is missing after the update: keep the state in config under "
-                          f"'{key}' so the next call continues from it")
-        opposite = [("velocity stored with the opposite sign: the convention is v = mu * v - lr * dw, "
-                     "then w + v", -ref_config[key])] if key == "velocity" else []
-        expect_close(student_config[key], ref_config[key], f"config['{key}'] after four steps", opposite)
-    w32, _ = unpack(call(rule, _W.astype(np.float32), _DWS[0].astype(np.float32), dict(config)), 2, name)
+    step, config, reference = _student(rule, name), _CONFIGS[name], getattr(ref, name)
+    keys = ref.STATE_KEYS[name]
+    outside = (f"state kept outside config (a global variable, a closure or a function attribute): {{}}. Keep it in "
+               f"config[{', '.join(repr(k) for k in keys) or '...'}], which the caller passes back, one config per "
+               "parameter")
+    with naming_warnings(_trouble(name)):
+        _check_defaults(name, rule)
+        once, again = (step(_W, _DWS[0], dict(config))[0] for _ in range(2))
+        if not np.array_equal(once, again, equal_nan=True):
+            raise Mistake(outside.format("two calls with the same w, dw and a fresh config gave different steps"))
+        ((expected, ref_config),), ((ws, student_config),) = _run(reference, config), _run(step, config)
+        expect_close(ws, expected, f"{name}: w over four steps", _mistakes(name))
+        for (path, _), (right, _) in zip(_run(step, config, _CHAINS), _run(reference, config, _CHAINS)):
+            if not np.allclose(path, right):
+                raise Mistake(outside.format("two parameters updated in turn, each with its own config, got each "
+                                             "other's state"))
+        for key in keys:
+            if not isinstance(student_config, dict) or key not in student_config:
+                raise Mistake(f"config['{key}'] is missing after the update: keep the state in config under "
+                              f"'{key}' so the next call continues from it")
+            if key != "velocity":  # its sign and scale are conventions; the path of w already said it is right
+                expect_close(student_config[key], ref_config[key], f"config['{key}'] after four steps")
+        w32, _ = unpack(call_float32(rule, _W, _DWS[0], dict(config)), 2, name)
     expect_dtype(w32, np.float32, f"{name} next_w")
-    state = "".join(f", config['{key}']" for key in ref.STATE_KEYS[name])
-    return f"correct over four steps (w{state}), defaults filled with setdefault, float32 kept"
+    state = "".join(f", config['{key}']" for key in keys if key != "velocity")
+    return f"correct over four steps (w{state}), state kept in config, defaults filled with setdefault, float32 kept"
 
 
 @checker
@@ -233,8 +276,9 @@ def check_rmsprop(rmsprop):
 def check_adam(adam):
     """adam(w, dw, config=None) -> (next_w, config), state m, v, t in config; bias-corrected."""
     try:
-        first, _ = unpack(call(adam, _W, _DWS[0], dict(_CONFIGS["adam"])), 2, "adam")
-    except (RuntimeWarning, ZeroDivisionError):  # 1 - beta1**0 == 0
+        with naming_warnings(_trouble("adam")):
+            first, _ = unpack(call(adam, _W, _DWS[0], dict(_CONFIGS["adam"])), 2, "adam")
+    except ZeroDivisionError:  # 1 - beta1**0 == 0 in Python floats
         raise Mistake(_T_AFTER_USE) from None
     if first is not None and not np.all(np.isfinite(np.asarray(first, dtype=np.float64))):
         raise Mistake(_T_AFTER_USE)

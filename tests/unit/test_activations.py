@@ -1,3 +1,4 @@
+import re
 import warnings
 
 import numpy as np
@@ -153,7 +154,7 @@ def test_bad_inputs_are_explained():
         A.relu_forward(np.array(["a", "b"]))
     with pytest.raises(TypeError, match="alpha must be a real number"):
         A.leaky_relu_forward(np.ones(2), alpha="0.1")
-    with pytest.raises(ValueError, match=r"dout must be shaped like the forward output \(2,\); got \(3,\)"):
+    with pytest.raises(ValueError, match=r"dout must be shaped like the output of relu_forward, \(2,\); got \(3,\)"):
         A.relu_backward(np.ones(3), A.relu_forward(np.ones(2))[1])
     with pytest.raises(ValueError, match=r"alpha must be a scalar or have shape \(D,\) with D = x.shape\[1\] = 3"):
         A.prelu_forward(np.ones((2, 3)), np.ones(2))
@@ -161,3 +162,58 @@ def test_bad_inputs_are_explained():
         A.maxout_forward(np.ones((2, 3)), np.ones((4, 2)), np.ones(2), np.ones((4, 2)), np.ones(2))
     with pytest.raises(ValueError, match=r"x must have shape \(N, D\)"):
         A.maxout_forward(np.ones(3), np.ones((3, 2)), np.ones(2), np.ones((3, 2)), np.ones(2))
+
+
+BACKWARDS = [*ELEMENTWISE, "prelu", "maxout"]
+
+
+def _forward(name, x):
+    if name == "prelu":
+        return A.prelu_forward(x, 0.1)
+    if name == "maxout":
+        return A.maxout_forward(x, np.ones((3, 2)), np.zeros(2), -np.ones((3, 2)), np.zeros(2))
+    return getattr(A, f"{name}_forward")(x)
+
+
+@pytest.mark.parametrize("name", BACKWARDS)
+@pytest.mark.parametrize("cache", [None, [0.5, 0.5], (), "x"])
+def test_backward_refuses_what_is_not_its_forwards_cache(name, cache):
+    with pytest.raises(TypeError, match=rf"cache must be .*{name}_forward"):
+        getattr(A, f"{name}_backward")(np.ones((2, 3)), cache)
+
+
+@pytest.mark.parametrize("name", BACKWARDS)
+def test_backward_checks_dout_against_the_cache(name):
+    out, cache = _forward(name, np.full((2, 3), 0.5))
+    expected = f"dout must be shaped like the output of {name}_forward, {out.shape}"
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        getattr(A, f"{name}_backward")(np.ones((4, 3)), cache)
+
+
+@pytest.mark.parametrize("name, low, high", [("sigmoid", 0, 1), ("tanh", -1, 1)])
+def test_backward_given_x_instead_of_the_output_says_so(name, low, high):
+    x = np.array([[-2.0, 0.3, 3.0]])
+    backward = getattr(A, f"{name}_backward")
+    with pytest.raises(ValueError, match=rf"cache must be the output of {name}_forward, {name}\(x\), which lies in "
+                                         rf"\[{low}, {high}\]; got values from -2 to 3.*not its input x"):
+        backward(np.ones_like(x), x)
+    # Inside the range nothing can tell x from the output; the ends of the range are legal outputs.
+    edge = np.array([float(low), float(high)])
+    assert np.all(np.isfinite(backward(np.ones(2), edge)))
+
+
+@pytest.mark.parametrize("name, alpha, match", [
+    ("elu", -1.0, r"alpha must be >= 0.*ELU saturates at -alpha"),
+    ("leaky_relu", -0.1, r"alpha must be >= 0.*slope for x <= 0, in \[0, 1\)"),
+    ("leaky_relu", 1.0, r"alpha must be < 1.*1 the identity"),
+    ("leaky_relu", 2.0, r"alpha must be < 1"),
+])
+def test_alpha_out_of_range_is_explained(name, alpha, match):
+    with pytest.raises(ValueError, match=match):
+        getattr(A, f"{name}_forward")(np.ones(3), alpha=alpha)
+
+
+def test_alpha_zero_is_allowed_and_gives_relu():
+    x = np.array([-2.0, 0.0, 3.0])
+    np.testing.assert_array_equal(A.leaky_relu_forward(x, alpha=0.0)[0], [0.0, 0.0, 3.0])
+    np.testing.assert_array_equal(A.elu_forward(x, alpha=0.0)[0], [0.0, 0.0, 3.0])

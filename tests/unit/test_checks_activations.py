@@ -101,3 +101,103 @@ def test_wrong_return_type_and_missing_return():
     assert "forget a return" in result("check_relu_forward", lambda x: (None, x)).detail
     assert "returned None" in result("check_relu_forward", lambda x: None).detail
     assert "expected the function" in result("check_relu_forward", None).detail
+
+
+# --- named mistakes: the backward of tanh, the convention at x = 0, float32's range, the cache ---
+
+def test_tanh_applied_twice_in_the_backward_is_named():
+    r = result("check_tanh_backward", A.tanh_forward, lambda dout, cache: dout * (1 - np.tanh(cache) ** 2))
+    assert r.status == "failed" and "tanh applied twice: the cache already holds tanh(x)" in r.detail, r.message
+
+
+def leaky_relu_backward_linear_at_zero(dout, cache):
+    x, alpha = cache
+    return np.where(x >= 0, dout, alpha * dout)
+
+
+def elu_backward_linear_at_zero(dout, cache):
+    x, out, alpha = cache
+    return np.where(x >= 0, dout, dout * (out + alpha))
+
+
+def prelu_backward_linear_at_zero(dout, cache):
+    x, alpha = cache
+    return np.where(x >= 0, dout, alpha * dout), np.where(x >= 0, 0, x * dout).sum(axis=0)
+
+
+@pytest.mark.parametrize("check, funcs", [
+    ("check_leaky_relu_backward", [A.leaky_relu_forward, leaky_relu_backward_linear_at_zero]),
+    ("check_elu_backward", [A.elu_forward, elu_backward_linear_at_zero]),
+    ("check_prelu", [A.prelu_forward, prelu_backward_linear_at_zero]),
+], ids=["leaky_relu", "elu", "prelu"])
+def test_the_linear_piece_at_x_equal_0_is_named_with_the_course_convention(check, funcs):
+    r = result(check, *funcs)
+    assert r.status == "failed", r.message
+    for words in ("at x = 0 you used the linear piece (x >= 0), as the lecture notes do",
+                  "this course's convention puts x = 0 on the alpha side (x <= 0)", "test x > 0"):
+        assert words in r.detail, r.message
+
+
+def sigmoid_forward_clipped(x):
+    out = 1 / (1 + np.exp(-np.clip(x, -500, 500)))
+    return out, out
+
+
+def test_a_clip_that_breaks_only_float32_is_named_with_the_line():
+    r = result("check_sigmoid_forward", sigmoid_forward_clipped)
+    assert r.status == "failed", r.message
+    assert "a clip that breaks only float32" in r.detail and "exp(500)" in r.detail, r.message
+    assert "(in sigmoid_forward_clipped, line" in r.detail, r.message
+
+
+def leaky_relu_forward_caching_x(x, alpha=0.01):
+    return np.where(x > 0, x, alpha * x), x
+
+
+def leaky_relu_backward_default_alpha(dout, cache, alpha=0.01):
+    return np.where(cache > 0, dout, alpha * dout)
+
+
+def elu_forward_caching_x_and_out(x, alpha=1.0):
+    out = np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+    return out, (x, out)
+
+
+def elu_backward_default_alpha(dout, cache, alpha=1.0):
+    x, out = cache
+    return np.where(x > 0, dout, dout * (out + alpha))
+
+
+@pytest.mark.parametrize("check, funcs", [
+    ("check_leaky_relu_backward", [leaky_relu_forward_caching_x, leaky_relu_backward_default_alpha]),
+    ("check_elu_backward", [elu_forward_caching_x_and_out, elu_backward_default_alpha]),
+    ("check_elu_backward", [elu_forward_caching_x_and_out,
+                            lambda dout, cache: np.where(cache[0] > 0, dout, dout * np.exp(np.minimum(cache[0], 0)))]),
+], ids=["leaky_relu", "elu_out_plus_alpha", "elu_alpha_exp"])
+def test_alpha_missing_from_the_cache_is_named(check, funcs):
+    r = result(check, *funcs)
+    assert r.status == "failed", r.message
+    assert "the cache must carry alpha (return it from forward in the cache" in r.detail, r.message
+
+
+def test_alpha_in_the_cache_but_ignored_is_named_apart():
+    r = result("check_leaky_relu_backward", A.leaky_relu_forward,
+               lambda dout, cache: np.where(cache[0] > 0, dout, 0.01 * dout))
+    assert r.status == "failed" and "ignored the alpha stored in the cache" in r.detail, r.message
+
+
+def leaky_relu_forward_caching_x_and_out(x, alpha=0.01):
+    out = np.where(x > 0, x, alpha * x)
+    return out, (x, out)
+
+
+def leaky_relu_backward_alpha_from_out(dout, cache):
+    x, out = cache
+    negative = x < 0
+    alpha = (out[negative] / x[negative]).mean()
+    return np.where(x > 0, dout, alpha * dout)
+
+
+def test_a_backward_that_recovers_alpha_from_the_output_passes():
+    r = result("check_leaky_relu_backward", leaky_relu_forward_caching_x_and_out, leaky_relu_backward_alpha_from_out)
+    assert r.passed, r.message

@@ -216,6 +216,66 @@ def test_describe_stack_rejects_bad_layers():
         K.describe_stack((1, 8, 8), [("fc", dict(M=5)), ("conv", dict(K=2, F=1))])
 
 
+@pytest.mark.parametrize("layers, error, match", [
+    ([("conv", dict(K=8))], ValueError,
+     r"layers\[0\]: a conv layer needs keys \['F', 'K'\] \(optional: \['P', 'S'\]\); missing \['F'\]"),
+    ([("relu", {}), ("fc", {})], ValueError, r"layers\[1\]: a fc layer needs keys \['M'\]; missing \['M'\]"),
+    ([("relu", {}), ("Conv", dict(K=8, F=3))], ValueError, r"layers\[1\]: unknown layer kind 'Conv'; expected one of"),
+    ([(["conv"], dict(K=8, F=3))], ValueError, r"layers\[0\]: unknown layer kind \['conv'\]"),
+    ([("conv", [8, 3])], TypeError, r"layers\[0\]: the params of a conv layer must be a dict with keys "
+                                    r"\['F', 'K', 'P', 'S'\]; got list"),
+    ([("relu",)], TypeError, r"layers\[0\]: a layer must be a \(kind, params\) pair such as \('conv', .*\('relu',\)"),
+    ([("relu", {}), ("pool", dict(F=2), "extra")], TypeError, r"layers\[1\]: a layer must be a \(kind, params\) pair"),
+    (["relu"], TypeError, r"layers\[0\]: a layer must be a \(kind, params\) pair"),
+    ([("conv", dict(K=2.5, F=3))], TypeError, r"layers\[0\]: conv K \(filters\) must be an integer; got 2.5"),
+    ([("conv", dict(K=8, F="3"))], TypeError, r"layers\[0\]: conv F \(filter size\) must be an integer; got '3'"),
+    ([("pool", dict(F=0))], ValueError, r"layers\[0\]: pool F \(filter size\) must be an integer >= 1; got 0"),
+    ("conv", TypeError, r"layers must be a list of \(kind, params\) pairs"),
+    ({"conv": dict(K=8, F=3)}, TypeError, r"layers must be a list of \(kind, params\) pairs"),
+])
+def test_describe_stack_names_the_malformed_layer(layers, error, match):
+    with pytest.raises(error, match=match):
+        K.describe_stack((3, 8, 8), layers)
+
+
+@pytest.mark.parametrize("shape", [3, (3, 8), "3x8x8"])
+def test_describe_stack_input_shape_must_be_c_h_w(shape):
+    with pytest.raises(ValueError, match=r"input_shape must be \(C, H, W\)"):
+        K.describe_stack(shape, [])
+
+
+CONVS = [(K.conv_forward_naive, K.conv_backward_naive), (K.conv_forward, K.conv_backward)]
+POOLS = [(K.max_pool_forward_naive, K.max_pool_backward_naive), (K.max_pool_forward, K.max_pool_backward)]
+
+
+@pytest.mark.parametrize("forward, backward", CONVS)
+def test_conv_without_channels_or_filters_is_explained(forward, backward):
+    cp = {"stride": 1, "pad": 1}
+    with pytest.raises(ValueError, match=r"x must have at least one channel: shape \(N, C, H, W\) = \(2, 0, 5, 5\) "
+                                         r"has C = 0"):
+        forward(np.zeros((2, 0, 5, 5)), np.zeros((0, 3, 3, 3)), np.zeros(0), cp)
+    with pytest.raises(ValueError, match=r"x must have at least one channel"):
+        forward(np.zeros((2, 0, 5, 5)), np.zeros((4, 0, 3, 3)), np.zeros(4), cp)
+    with pytest.raises(ValueError, match=r"w must hold at least one filter: shape \(F, C, HH, WW\) = \(0, 3, 3, 3\) "
+                                         r"has F = 0"):
+        forward(np.zeros((2, 3, 5, 5)), np.zeros((0, 3, 3, 3)), np.zeros(0), cp)
+    out, cache = forward(np.zeros((0, 3, 5, 5)), np.zeros((4, 3, 3, 3)), np.zeros(4), cp)  # an empty batch is fine
+    assert out.shape == (0, 4, 5, 5) and backward(out, cache)[0].shape == (0, 3, 5, 5)
+
+
+@pytest.mark.parametrize("forward, backward", POOLS)
+def test_pool_without_channels_is_explained(forward, backward):
+    with pytest.raises(ValueError, match=r"x must have at least one channel: shape \(N, C, H, W\) = \(2, 0, 4, 4\)"):
+        forward(np.zeros((2, 0, 4, 4)), dict(pool_height=2, pool_width=2, stride=2))
+
+
+@pytest.mark.parametrize("forward, backward", CONVS + POOLS)
+def test_backward_refuses_another_cache(forward, backward):
+    for cache in (None, (1, 2), [np.zeros((1, 1, 2, 2))]):
+        with pytest.raises(TypeError, match=rf"cache must be the tuple returned by {forward.__name__} \(\d items\)"):
+            backward(np.zeros((1, 1, 1, 1)), cache)
+
+
 # ------------------------------------------------------------------------------------------ bad input
 
 def test_conv_bad_input_messages():
@@ -236,7 +296,7 @@ def test_conv_bad_input_messages():
             forward(x, np.zeros((4, 3, 3, 3)), b, {"stride": 1})
     for forward, backward in ((K.conv_forward_naive, K.conv_backward_naive), (K.conv_forward, K.conv_backward)):
         out, cache = forward(x, np.zeros((4, 3, 3, 3)), b, cp)
-        with pytest.raises(ValueError, match=r"dout must be shaped like the forward output \(2, 4, 8, 8\); got \(2,"):
+        with pytest.raises(ValueError, match=r"shaped like the output of conv_forward\w*, \(2, 4, 8, 8\); got \(2,"):
             backward(out[..., 0], cache)
 
 

@@ -65,6 +65,17 @@ def test_update_to_weight_ratio_does_not_overflow_in_float32():
     assert update_to_weight_ratio(w, w * np.float32(1e-3)) == pytest.approx(1e-3, rel=1e-5)
 
 
+@pytest.mark.filterwarnings("error")
+def test_statistics_and_ratio_of_huge_values():
+    base = np.array([1.0, -3.0, 2.0, 0.5])
+    stats = layer_statistics([base * 1e200, base * -1e300, base.astype(np.float32) * np.float32(1e30)])
+    np.testing.assert_allclose(stats["std"], np.std(base) * np.array([1e200, 1e300, 1e30]), rtol=1e-6)
+    np.testing.assert_allclose(stats["mean"], np.mean(base) * np.array([1e200, -1e300, 1e30]), rtol=1e-6)
+    w = np.full((10, 10), 1e300)
+    assert update_to_weight_ratio(w, -1e-3 * w) == pytest.approx(1e-3)
+    assert update_to_weight_ratio(np.full(4, 1e-300), np.full(4, 1e-303)) == pytest.approx(1e-3)
+
+
 def test_expected_initial_loss_is_log_c():
     assert expected_initial_loss(10) == pytest.approx(2.302585, abs=1e-6)
     with pytest.raises(ValueError, match="num_classes"):

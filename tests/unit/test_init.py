@@ -4,6 +4,7 @@ import re
 import numpy as np
 import pytest
 
+from course import OutOfRangeError
 from course import init as I
 from course.checks import init as CI
 
@@ -54,6 +55,13 @@ def test_small_random_zeros_constant():
     c = I.constant((4,), 1)
     assert c.dtype == np.float64 and np.all(c == 1.0)
     assert I.expected_std("small_random", (3, 4), scale=0.2) == 0.2 and I.expected_std("zeros", (3,)) == 0.0
+
+
+def test_a_scale_whose_draws_exceed_the_float_range_is_an_error():
+    with pytest.raises(OutOfRangeError, match=r"small_random: scale \* randn exceeds the float64 range.*1e\+308.*"
+                                              "scale is far too large"):
+        I.small_random((1000,), 1e308, rng=0)
+    assert np.all(np.isfinite(I.small_random((1000,), 1e300, rng=0)))
 
 
 def test_rng_handling():

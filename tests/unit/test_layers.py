@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from course import OutOfRangeError
 from course import layers as L
 from course.checks import layers as CL
 from gradient_assertions import assert_gradient
@@ -193,6 +194,68 @@ def test_batchnorm_constant_feature_is_finite():
     assert np.all(out == 0) and np.all(np.isfinite(dx))
 
 
+def test_batchnorm_train_mode_refuses_a_single_example():
+    # One example has batch variance 0: the output would be beta whatever x is. PyTorch refuses it too.
+    param = {"mode": "train"}
+    with pytest.raises(ValueError, match=r"Expected more than 1 value per feature when training, got x of shape "
+                                         r"\(N, D\) = \(1, 3\).*mode'\] = 'test'.*at least 2 examples"):
+        L.batchnorm_forward(np.ones((1, 3)), np.ones(3), np.full(3, 0.5), param)
+    assert "running_mean" not in param or np.all(param["running_mean"] == 0)
+    out, _ = L.batchnorm_forward(np.ones((1, 3)), np.ones(3), np.zeros(3), {"mode": "test"})  # test mode is fine
+    np.testing.assert_allclose(out, 1 / np.sqrt(1 + 1e-5))
+
+
+def test_spatial_batchnorm_train_mode_needs_two_values_per_channel():
+    with pytest.raises(ValueError, match=r"more than 1 value per channel when training, got x of shape "
+                                         r"\(N, C, H, W\) = \(1, 2, 1, 1\) \(1 value per channel\)"):
+        L.spatial_batchnorm_forward(np.ones((1, 2, 1, 1)), np.ones(2), np.zeros(2), {"mode": "train"})
+    out, _ = L.spatial_batchnorm_forward(np.array([[[[1.0, 3.0]]]]), np.ones(1), np.zeros(1), {"mode": "train"})
+    np.testing.assert_allclose(out.ravel(), [-1, 1], rtol=1e-5)  # N = 1 with H * W = 2 values is enough
+
+
+BASE = np.random.default_rng(5).normal(size=(6, 3)) + np.array([0.0, 5.0, -2.0])
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("dtype, scale", [(np.float64, 1e150), (np.float64, -1e100), (np.float32, 1e18)])
+def test_batchnorm_of_huge_values_is_scale_invariant(dtype, scale):
+    # mean and variance are computed at a power-of-two scale: the squares of 1e150 do not overflow
+    x = (BASE * scale).astype(dtype)
+    param, ref_param = {"mode": "train", "eps": 1e-30}, {"mode": "train", "eps": 1e-30}
+    out, _ = L.batchnorm_forward(x, np.ones(3, dtype), np.zeros(3, dtype), param)
+    ref, _ = L.batchnorm_forward(BASE.astype(dtype), np.ones(3, dtype), np.zeros(3, dtype), ref_param)
+    np.testing.assert_allclose(out, np.sign(scale) * ref, rtol=1e-4 if dtype == np.float32 else 1e-10)
+    assert out.dtype == dtype
+    np.testing.assert_allclose(param["running_mean"], 0.1 * x.astype(np.float64).mean(axis=0), rtol=1e-5)
+    assert np.all(np.isfinite(param["running_var"])) and np.all(param["running_var"] > 0)
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("x", [
+    np.array([[2e154, 1.0], [-2e154, 1.0]]),
+    np.array([[1e200, 1.0], [-1e200, 2.0]]),
+    np.array([[1e308, 1.0], [-1e308, 2.0]]),
+    np.array([[1e308, 1.0], [1.7e308, 2.0], [-1.7e308, 3.0]]),
+    np.array([[3e38, 1.0], [-3e38, 2.0]], dtype=np.float32),
+    np.array([[1e20, 1.0], [-1e20, 2.0]], dtype=np.float32),
+])
+def test_batchnorm_variance_beyond_the_float_range_is_a_clear_error(x):
+    param = {"mode": "train", "running_mean": np.zeros(2, x.dtype), "running_var": np.ones(2, x.dtype)}
+    with pytest.raises(OutOfRangeError, match=rf"the batch variance exceeds the {x.dtype} range.*rescale x"):
+        L.batchnorm_forward(x, np.ones(2, x.dtype), np.zeros(2, x.dtype), param)
+    assert np.all(param["running_mean"] == 0) and np.all(param["running_var"] == 1)  # left as they were
+
+
+@pytest.mark.filterwarnings("error")
+def test_batchnorm_test_mode_with_huge_values():
+    x = np.array([[1e300, -1e308], [-1.7e308, 2.0]])
+    param = {"mode": "test"}
+    out, _ = L.batchnorm_forward(x, np.ones(2), np.zeros(2), param)
+    np.testing.assert_allclose(out, x / np.sqrt(1 + 1e-5))
+    with pytest.raises(OutOfRangeError, match=r"output gamma \* x_hat \+ beta exceeds the float64 range"):
+        L.batchnorm_forward(x, np.full(2, 10.0), np.zeros(2), param)
+
+
 X2, G2, B2 = np.ones((4, 3)), np.ones(3), np.zeros(3)
 
 
@@ -209,7 +272,7 @@ X2, G2, B2 = np.ones((4, 3)), np.ones(3), np.zeros(3)
     (X2, G2, B2, {"mode": "train", "momentum": "high"}, TypeError, r"bn_param\['momentum'\] must be a real number"),
     (X2, G2, B2, {"mode": "test", "running_mean": np.zeros(2)}, ValueError,
      r"bn_param\['running_mean'\] must have shape \(D,\) = \(3,\).*got \(2,\)"),
-    (np.ones((0, 3)), G2, B2, {"mode": "train"}, ValueError, r"at least one example.*N = 0"),
+    (np.ones((0, 3)), G2, B2, {"mode": "train"}, ValueError, r"more than 1 value per feature when training.*\(0, 3\)"),
     (X2, G2, B2, {"mode": "test", "running_var": np.array([1.0, -1.0, 1.0])}, ValueError,
      r"bn_param\['running_var'\] must be >= 0 \(a variance\); got \[ 1. -1.  1.\]"),
 ])
@@ -272,7 +335,7 @@ def test_spatial_batchnorm_bad_input():
         L.spatial_batchnorm_forward(np.ones((2, 3)), np.ones(3), np.zeros(3), {"mode": "train"})
     with pytest.raises(ValueError, match=r"gamma must have shape \(C,\) = \(3,\), one value per channel; got \(2,\)"):
         L.spatial_batchnorm_forward(np.ones((2, 3, 2, 2)), np.ones(2), np.zeros(3), {"mode": "train"})
-    with pytest.raises(ValueError, match=r"needs at least one value per channel"):
+    with pytest.raises(ValueError, match=r"more than 1 value per channel when training"):
         L.spatial_batchnorm_forward(np.ones((0, 3, 2, 2)), np.ones(3), np.zeros(3), {"mode": "train"})
     _, cache = L.spatial_batchnorm_forward(np.ones((2, 3, 2, 2)), np.ones(3), np.zeros(3), {"mode": "train"})
     with pytest.raises(ValueError, match=r"spatial_batchnorm_forward, \(2, 3, 2, 2\); got \(2, 3, 2\)"):

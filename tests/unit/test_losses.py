@@ -188,6 +188,56 @@ def test_quadratic_loss_beyond_the_float_range_is_inf_without_warning():
     assert loss == np.inf and np.isfinite(d[0]) and l2 == np.inf
 
 
+ENDS = [(np.float64, 1e154), (np.float64, 1e200), (np.float64, 1e308), (np.float64, 1.7e308),
+        (np.float32, 1e19), (np.float32, 3e38)]
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("dtype, v", ENDS)
+def test_label_losses_at_the_ends_of_the_float_range(dtype, v):
+    # Row 0 spans -v..v (its score gap 2v overflows float64 at v = 1e308), row 1 is ordinary.
+    scores = np.array([[v, -v, 0.0], [0.0, 1.0, 2.0]], dtype=dtype)
+    y = np.array([1, 2])
+    v = float(v)
+    loss, d = Lo.softmax_loss(scores, y)  # (2v + log(1 + e^-1 + e^-2)) / 2: the gap 2v overflows, the mean does not
+    assert loss == pytest.approx(v + np.log1p(np.exp(-1.0) + np.exp(-2.0)) / 2, rel=1e-6)
+    np.testing.assert_allclose(d, [[0.5, -0.5, 0.0], list((Lo.softmax([[0.0, 1.0, 2.0]])[0] - [0, 0, 1]) / 2)],
+                               atol=1e-7)
+    loss, d = Lo.svm_loss(scores, y)  # margins v + v + 1 and 1 + v (row 0), and 0, -1 + 1 = 0 (row 1)
+    assert loss == (pytest.approx(1.5 * v + 1, rel=1e-6) if v < 1.1e308 else np.inf)  # 1.5v: inf when beyond
+    np.testing.assert_array_equal(d, np.array([[0.5, -1.0, 0.5], [0.0, 0.0, 0.0]], dtype=dtype))
+    assert d.dtype == dtype
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("dtype, v", ENDS)
+def test_bce_and_quadratic_at_the_ends_of_the_float_range(dtype, v):
+    logits = np.array([[v, -v], [-v, v]], dtype=dtype)  # every unit wrong by v: the sum over N is 4v
+    targets = np.array([[0.0, 1.0], [1.0, 0.0]])
+    loss, d = Lo.binary_cross_entropy(logits, targets)
+    assert loss == pytest.approx(2 * float(v), rel=1e-6) and np.all(np.isfinite(d))
+    pred = np.array([[v], [0.0]], dtype=dtype)
+    loss, d = Lo.quadratic_loss(pred, -pred)  # (2v)^2 / 4 overflows float64 from v = 1.3e154: honestly inf
+    assert loss == (pytest.approx(float(v) * float(v)) if float(v) < 1.3e154 else np.inf)
+    np.testing.assert_allclose(d, np.array([[v], [0.0]], dtype=dtype), rtol=1e-6)  # (pred - y) / N = v: finite
+
+
+@pytest.mark.filterwarnings("error")
+def test_penalties_of_huge_weights_are_right_or_honestly_inf():
+    w = np.array([1e200, -1e200])
+    assert Lo.l2_penalty(w, 1e-300)[0] == pytest.approx(1e100)  # the squares overflow, the loss does not
+    assert Lo.l1_penalty(np.array([1.5e308, -1.5e308]), 0.1)[0] == pytest.approx(3e307)  # so does the sum
+    loss, dw = Lo.l2_penalty(np.array([1e308]), 10.0)
+    assert loss == np.inf and dw[0] == np.inf  # both beyond the float range: inf, without a warning
+    assert Lo.l1_penalty(np.array([1e308, 1e308]), 1.0)[0] == np.inf
+
+
+@pytest.mark.filterwarnings("error")
+def test_softmax_rows_sum_to_one_at_any_magnitude():
+    p = Lo.softmax(np.array([[1e308, -1e308, 0.0], [1.0, 1.0, 1.0]]))
+    np.testing.assert_allclose(p, [[1, 0, 0], [1 / 3, 1 / 3, 1 / 3]])
+
+
 def test_float32_preserved():
     rng = np.random.default_rng(0)
     s = rng.normal(size=(4, 3)).astype(np.float32)

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from course import optim, surfaces
+from course import OutOfRangeError, optim, surfaces
 from course.checks import (check_adagrad, check_adam, check_nesterov, check_rmsprop, check_sgd,
                            check_sgd_momentum)
 
@@ -150,6 +150,65 @@ def test_float32_stays_float32_and_ints_become_float64(name, rule):
     assert rule(np.array([1, 2]), np.array([1, 1]))[0].dtype == np.float64
 
 
+@pytest.mark.parametrize("name, rule", [r for r in RULES if optim.STATE_KEYS[r[0]]])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_state_given_as_a_list_is_taken_as_an_array(name, rule, dtype):
+    w, dw = np.array([1.0, -2.0], dtype), np.array([0.5, 0.25], dtype)
+    arrays = [k for k in optim.STATE_KEYS[name] if k != "t"]
+    expected, _ = rule(w, dw, {key: np.zeros(2, dtype) for key in arrays})
+    config = {key: [0, 0] for key in arrays}
+    next_w, config = rule(w, dw, config)
+    np.testing.assert_array_equal(next_w, expected)
+    assert next_w.dtype == dtype and all(isinstance(config[k], np.ndarray) and config[k].dtype == dtype
+                                         for k in arrays)
+    with pytest.raises(TypeError, match=rf"{name}: config\['{arrays[0]}'\] must be a real numeric array"):
+        rule(w, dw, {arrays[0]: ["a", "b"]})
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("name, rule, step", [
+    ("adagrad", optim.adagrad, 1.0),       # dw / sqrt(dw^2): dw^2 = 1e308 still fits
+    ("rmsprop", optim.rmsprop, 10.0),      # dw / sqrt(0.01 dw^2)
+    ("adam", optim.adam, 1.0),             # bias-corrected: m_hat / sqrt(v_hat) = sign(dw)
+])
+def test_adaptive_rules_take_the_right_step_for_huge_gradients(name, rule, step):
+    # 1e154 squared is 1e308: (1 - decay) * dw * dw is computed without an intermediate overflow
+    for dtype, g in ((np.float64, 1e154), (np.float32, 1.8e19)):
+        w, dw = np.zeros(2, dtype), np.array([g, -g], dtype)
+        next_w, config = rule(w, dw, {"learning_rate": 0.1})
+        np.testing.assert_allclose(next_w, [-0.1 * step, 0.1 * step], rtol=1e-5)
+        assert all(np.all(np.isfinite(v)) for v in config.values() if isinstance(v, np.ndarray))
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("name, key", [("adagrad", "cache"), ("rmsprop", "cache"), ("adam", "v")])
+@pytest.mark.parametrize("dtype, g", [(np.float64, 1e200), (np.float64, 1e308), (np.float64, -1e308),
+                                      (np.float32, 1e30), (np.float32, -3e38)])
+def test_squared_gradients_beyond_the_float_range_are_a_clear_error(name, key, dtype, g):
+    rule = optim.UPDATE_RULES[name]
+    _, config = rule(np.zeros(2, dtype), np.ones(2, dtype))
+    before = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in config.items()}
+    with pytest.raises(OutOfRangeError, match=rf"{name}: config\['{key}'\] exceeds the {np.dtype(dtype)} range.*"
+                                              "lower the learning rate"):
+        rule(np.zeros(2, dtype), np.array([g, 1.0], dtype), config)
+    assert config.keys() == before.keys()
+    for k, v in before.items():
+        np.testing.assert_array_equal(config[k], v)  # left as it was
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("name, rule", RULES)
+def test_an_update_beyond_the_float_range_is_a_clear_error(name, rule):
+    with pytest.raises(OutOfRangeError, match=rf"{name}: (the updated w|config\['\w+'\]) exceeds the float64"):
+        rule(np.array([-1.7e308, 0.0]), np.array([1e308, 1.0]), {"learning_rate": 1e10})
+    assert issubclass(OutOfRangeError, ValueError)
+
+
+def test_nan_in_the_gradient_is_passed_on_not_called_too_large():
+    next_w, _ = optim.adam(np.zeros(2), np.array([np.nan, 1.0]))
+    assert np.isnan(next_w[0]) and np.isfinite(next_w[1])
+
+
 # --- bad input ------------------------------------------------------------------------------------------------
 
 def test_unknown_key_names_the_known_ones():
@@ -243,11 +302,6 @@ def _momentum_plus(w, dw, config=None):
     return w + v, config
 
 
-def _momentum_velocity_negated(w, dw, config=None):
-    w_next, config = _momentum_plus(w, dw, config)   # stores v = mu v + lr dw and steps w - v: the right w
-    return 2 * w - w_next, config
-
-
 def _momentum_forgets(w, dw, config=None):
     config = config if config is not None else {}
     config.setdefault("learning_rate", 1e-2)
@@ -336,7 +390,6 @@ def _not_written(w, dw, config=None):
 @pytest.mark.parametrize("check, wrong, phrase", [
     (check_sgd_momentum, _momentum_plus, "momentum sign"),
     (check_sgd_momentum, _momentum_forgets, "velocity not kept between calls"),
-    (check_sgd_momentum, _momentum_velocity_negated, "velocity stored with the opposite sign"),
     (check_nesterov, _nesterov_as_momentum, "Nesterov written as plain momentum"),
     (check_adagrad, _adagrad_overwrites, "cache not accumulated"),
     (check_rmsprop, _rmsprop_without_one_minus_decay, "RMSProp without the (1 - decay_rate) factor"),

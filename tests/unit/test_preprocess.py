@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+from course import OutOfRangeError
 from course import preprocess as pp
 
 
@@ -82,6 +83,68 @@ def test_float32_stays_float32(correlated):
     assert pp.standardize(X)[0].dtype == np.float32
     projected, _, variance = pp.pca(X)
     assert projected.dtype == np.float32 and pp.whiten(projected, variance).dtype == np.float32
+
+
+@pytest.mark.parametrize("name, call", [
+    ("X", pp.center), ("X", pp.center_channels), ("X", pp.random_flip),
+    ("X", lambda X: pp.standardize(X.reshape(4, -1))), ("X", lambda X: pp.pca(X.reshape(4, -1))),
+    ("X_projected", lambda X: pp.whiten(X.reshape(4, -1)[:, :2], np.ones(2))),
+])
+def test_nan_or_inf_in_X_is_named_with_where(name, call):
+    X = np.zeros((4, 2, 3, 3))
+    X[1, 0, 0, 0] = np.inf
+    X[3, 0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match=rf"{name} holds inf at index \[1, 0.*\] \(1 NaN and 1 inf in total, "
+                                         r"out of \d+ values\); expected finite numbers"):
+        call(X)
+
+
+def test_pca_with_nan_says_how_many_and_where():
+    X = np.random.default_rng(3).normal(size=(5, 3))
+    X[2, 1], X[4, 0] = np.nan, np.nan
+    with pytest.raises(ValueError, match=r"X holds NaN at index \[2, 1\] \(2 NaN and 0 inf in total, out of 15 "):
+        pp.pca(X)
+    with pytest.raises(ValueError, match=r"std holds inf at index \[0\]"):
+        pp.standardize(X[:2, :1] * 0 + 1, mean=np.zeros(1), std=np.array([np.inf]))
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("dtype, scale", [(np.float64, 1e154), (np.float64, 1e200), (np.float64, 1e306),
+                                          (np.float64, -1e306), (np.float32, 1e36)])
+def test_standardize_and_center_huge_values(correlated, dtype, scale):
+    X = (correlated[:50] * scale / 1e2).astype(dtype)  # |X| up to about 1e2 * scale / 1e2
+    Z, mean, std = pp.standardize(X)
+    ref, _, _ = pp.standardize(correlated[:50].astype(dtype))
+    np.testing.assert_allclose(Z, np.sign(scale) * ref, rtol=1e-4 if dtype == np.float32 else 1e-9, atol=1e-6)
+    assert np.all(np.isfinite(mean)) and np.all(np.isfinite(std))
+    centred, _ = pp.center(X)
+    np.testing.assert_allclose(centred / std, Z, rtol=1e-4 if dtype == np.float32 else 1e-9, atol=1e-6)
+
+
+@pytest.mark.filterwarnings("error")
+def test_standardize_across_the_whole_float_range():
+    # X - mean is -2e308 in the middle row (beyond float64), yet the standardized value, -sqrt(2), is not
+    X = np.array([[1.5e308], [-1.5e308], [1.5e308]])
+    Z, mean, std = pp.standardize(X)
+    np.testing.assert_allclose(Z.ravel(), [np.sqrt(0.5), -np.sqrt(2), np.sqrt(0.5)])
+    np.testing.assert_allclose(std, 1.5e308 / 1.5 * np.sqrt(2))  # deviations 1e308, -2e308, 1e308
+    with pytest.raises(OutOfRangeError, match=r"X - mean exceeds the float64 range.*cannot be centred"):
+        pp.center(X)  # -2e308 itself is the answer here: it has no float value
+    with pytest.raises(OutOfRangeError, match="the standardized X exceeds the float64 range"):
+        pp.standardize(np.array([[1e308]]), mean=np.array([-1e308]), std=np.array([1.0]))
+    Z32, _, _ = pp.standardize(np.array([[3e38], [-3e38], [3e38]], np.float32))
+    np.testing.assert_allclose(Z32.ravel(), [np.sqrt(0.5), -np.sqrt(2), np.sqrt(0.5)], rtol=1e-6)
+
+
+@pytest.mark.filterwarnings("error")
+def test_pca_of_huge_values(correlated):
+    _, components, variance = pp.pca(correlated)
+    projected_big, components_big, variance_big = pp.pca(correlated * 1e100)
+    np.testing.assert_allclose(components_big, components, atol=1e-10)
+    np.testing.assert_allclose(variance_big, variance * 1e200, rtol=1e-9)
+    assert np.all(np.isfinite(projected_big))
+    with pytest.raises(OutOfRangeError, match=r"pca: the explained variance exceeds the float64 range.*rescale X"):
+        pp.pca(np.array([[1e200, 0.0], [-1e200, 1.0], [3.0, 2.0]]))
 
 
 # --- augmentation -----------------------------------------------------------------------------------------------

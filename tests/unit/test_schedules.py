@@ -49,6 +49,13 @@ def test_huge_t_underflows_quietly_to_zero():
     assert schedules.step_decay(0.1, 0.5, 1)(1e5) == 0.0
 
 
+@pytest.mark.filterwarnings("error")
+def test_k_times_t_beyond_the_float_range_gives_zero_without_warnings():
+    assert schedules.exponential_decay(1.0, 1e300)(1e10) == 0.0     # e^-inf
+    assert schedules.inverse_time_decay(1.0, 1e300)(1e300) == 0.0   # 1 / inf
+    np.testing.assert_array_equal(schedules.exponential_decay(1.0, 1e308)(np.array([0.0, 10.0])), [1.0, 0.0])
+
+
 @pytest.mark.parametrize("make, error, message", [
     (lambda: schedules.step_decay(0.0), ValueError, "lr0 must be > 0; got 0.0"),
     (lambda: schedules.step_decay(0.1, drop=0.0), ValueError, "drop must be > 0"),

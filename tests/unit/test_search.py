@@ -116,6 +116,13 @@ def test_ensemble_averages_softmax_probabilities():
     np.testing.assert_array_equal(pred, expected.argmax(axis=1))
 
 
+@pytest.mark.filterwarnings("error")
+def test_ensemble_of_scores_spanning_the_float_range():
+    pred, probs = search.ensemble_predict([lambda X: X, lambda X: -X], np.array([[1e308, -1e308, 0.0]]))
+    np.testing.assert_allclose(probs, [[0.5, 0.5, 0.0]])
+    assert pred[0] in (0, 1)
+
+
 def test_ensemble_bad_input():
     X = np.ones((2, 4))
     with pytest.raises(ValueError, match="models must be a non-empty list"):

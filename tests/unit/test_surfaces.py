@@ -4,7 +4,7 @@ import warnings
 import numpy as np
 import pytest
 
-from course import optim, schedules, surfaces
+from course import OutOfRangeError, optim, schedules, surfaces
 from course.gradcheck import eval_numerical_gradient, rel_error
 
 ALL = [surfaces.quadratic(), surfaces.quadratic(condition=25, angle=30), surfaces.rosenbrock(),
@@ -145,3 +145,32 @@ def test_run_optimizer_bad_input(kwargs, error, message):
 def test_surface_bad_input(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+@pytest.mark.filterwarnings("error")
+def test_far_points_give_inf_without_warnings():
+    rosenbrock = surfaces.rosenbrock()
+    assert rosenbrock.value([1e300, 1e300]) == np.inf and rosenbrock.value([-1e154, 0.0]) == np.inf
+    assert np.all(np.isinf(rosenbrock.grad([1e300, 1e300])))
+    assert surfaces.quadratic().value([1e200, -1e200]) == np.inf
+    assert surfaces.saddle().value([1e200, 1e200]) == 0.0      # x^2 - y^2 as (x - y)(x + y): no inf - inf
+    assert surfaces.saddle().value([1e200, 0.0]) == np.inf
+    assert rosenbrock.value([1.0, 1.0]) == 0.0
+
+
+@pytest.mark.filterwarnings("error")
+def test_a_value_with_no_float_at_all_is_an_error():
+    with pytest.raises(OutOfRangeError, match=r"saddle: f at \(1e\+308, -1e\+308\) exceeds the float64 range with "
+                                              r"terms of opposite signs"):
+        surfaces.saddle().value([1e308, -1e308])
+
+
+@pytest.mark.filterwarnings("error")
+def test_run_optimizer_reports_an_out_of_range_step_as_divergence():
+    def exploding(w, dw, config=None):
+        return optim.sgd(w, dw * 1e306, config)   # the first step overflows float64: OutOfRangeError
+
+    result = surfaces.run_optimizer(exploding, surfaces.rosenbrock(), None, 10, {"learning_rate": 1e3})
+    assert result.status == "diverged at step 1" and result.path.shape == (1, 2)
+    far = surfaces.run_optimizer(optim.adam, surfaces.rosenbrock(), [1e300, 1e300], 5)
+    assert far.diverged

@@ -74,6 +74,42 @@ def test_each_epoch_visits_every_example_once_in_a_new_order():
     np.testing.assert_array_equal(np.concatenate(again.seen), np.concatenate(model.seen))  # seeded
 
 
+def test_a_lone_last_example_joins_the_previous_minibatch():
+    # 21 = 10 + 10 + 1: the single example would make batch norm fail in train mode, so it joins the batch before
+    X = np.random.default_rng(0).normal(size=(21, 2))
+    y = (X[:, 0] > 0).astype(int)
+    split = {"X_train": X, "y_train": y, "X_val": X[:4], "y_val": y[:4]}
+    model = SoftmaxClassifier(2, 2)
+    trainer = Trainer(model, split, keep, batch_size=10, num_epochs=1, verbose=False).train()
+    assert [len(batch) for batch in model.seen] == [10, 11] and trainer.iterations_per_epoch == 2
+    assert sorted(np.concatenate(model.seen)[:, 0]) == sorted(X[:, 0])
+    bn = Trainer(FullyConnectedNet([4], 2, 2, normalization="batchnorm", seed=0), split, optim.sgd, batch_size=10,
+                 num_epochs=2, verbose=False).train()
+    assert bn.stop_reason == "completed"
+    one = Trainer(SoftmaxClassifier(2, 2), {**split, "X_train": X[:1], "y_train": y[:1]}, keep, batch_size=10)
+    assert one.iterations_per_epoch == 1
+
+
+@pytest.mark.parametrize("key, index, what", [("X_train", (3, 1), "NaN"), ("X_val", (0, 0), "inf")])
+def test_non_finite_data_is_named_at_construction(blobs, key, index, what):
+    blobs[key] = blobs[key].copy()
+    blobs[key][index] = np.nan if what == "NaN" else np.inf
+    with pytest.raises(ValueError, match=rf"{key} holds {what} at index \[{index[0]}, {index[1]}\] "
+                                         rf"\({int(what == 'NaN')} NaN and {int(what == 'inf')} inf in total"):
+        Trainer(SoftmaxClassifier(2, 3), blobs)
+
+
+def test_an_out_of_range_update_is_reported_as_divergence(blobs):
+    def exploding_adam(w, dw, config):
+        return optim.adam(w, dw * 1e300, config)   # squared gradients beyond float64: OutOfRangeError
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        trainer = Trainer(SoftmaxClassifier(2, 3), blobs, exploding_adam, verbose=False).train()
+    assert trainer.stop_reason == "diverged"
+    assert "iteration 1: a computation overflowed (adam: config['v'] exceeds the float64 range" in trainer.diverged
+
+
 def test_every_parameter_gets_its_own_config(blobs):
     model = SoftmaxClassifier(2, 3)
     trainer = Trainer(model, blobs, optim.sgd_momentum, {"learning_rate": 0.1}, num_epochs=1, verbose=False)

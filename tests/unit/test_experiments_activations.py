@@ -3,8 +3,8 @@ import pytest
 
 from course import activations
 from course.data import spiral
-from course.experiments import (BIAS_INITS, ReluNetTraining, local_gradients, preactivation_std, saturation,
-                                standard_normal_draws, train_relu_net)
+from course.experiments import (DeadUnitTraining, dead_unit_study, local_gradients, preactivation_std, saturation,
+                                standard_normal_draws, train_dead_units)
 
 DRAWS = standard_normal_draws(20_000, seed=0)
 SIGMOID = (activations.sigmoid_forward, activations.sigmoid_backward)
@@ -45,7 +45,7 @@ def test_local_gradients_are_the_derivative():
 
 
 def test_training_records_loss_and_dead_fractions_per_step():
-    record = train_relu_net(steps=30, hidden=(20, 10))
+    record = train_dead_units(steps=30, hidden=(20, 10))
     assert record.loss.shape == (30,) and record.dead.shape == (30, 2)
     assert record.diverged_at is None
     assert np.all((record.dead >= 0) & (record.dead <= 1))
@@ -54,8 +54,8 @@ def test_training_records_loss_and_dead_fractions_per_step():
 
 
 def test_advancing_in_chunks_gives_the_same_run():
-    whole = train_relu_net(steps=40, seed=4)
-    training = ReluNetTraining(steps=40, seed=4)
+    whole = train_dead_units(steps=40, seed=4)
+    training = DeadUnitTraining(steps=40, seed=4)
     while not training.done:
         training.advance(7)
     np.testing.assert_array_equal(training.record().loss, whole.loss)
@@ -63,20 +63,42 @@ def test_advancing_in_chunks_gives_the_same_run():
 
 
 def test_a_high_learning_rate_kills_relus():
-    gentle = train_relu_net(learning_rate=0.3, steps=150)
-    harsh = train_relu_net(learning_rate=2.5, steps=150)
+    gentle = train_dead_units(learning_rate=0.3, steps=150)
+    harsh = train_dead_units(learning_rate=2.5, steps=150)
     assert harsh.dead[-1].mean() > gentle.dead[-1].mean() + 0.2
 
 
-def test_bias_inits_are_the_documented_ones():
-    assert BIAS_INITS == {"0": 0.0, "+0.01": 0.01, "-0.05": -0.05}
-    start = {name: ReluNetTraining(bias_init=b, steps=1).advance().dead[0] for name, b in BIAS_INITS.items()}
-    assert start["-0.05"].mean() > start["0"].mean() >= start["+0.01"].mean()
+def test_the_bias_init_sets_the_dead_fraction_at_the_start():
+    start = {b: DeadUnitTraining(bias_init=b, steps=1).advance().dead[0] for b in (-0.1, 0.0, 0.01)}
+    assert start[-0.1][1] == 1.0 and start[-0.1].mean() > start[0.0].mean() > start[0.01].mean()
+
+
+def test_xavier_and_he_fix_the_spread_whatever_the_fan_in():
+    for fan_in in (3, 300):
+        assert preactivation_std(5.0, fan_in, "Xavier") == pytest.approx(1.0)
+        assert preactivation_std(5.0, fan_in, "He") == pytest.approx(np.sqrt(2))
+    with pytest.raises(ValueError, match="init must be one of"):
+        preactivation_std(1.0, 10, "LeCun")
+
+
+def test_a_loss_a_hundred_times_the_first_is_divergence_even_while_finite():
+    record = train_dead_units(learning_rate=3.0, activation="elu", steps=200)
+    assert record.diverged_at is not None and np.all(np.isfinite(record.loss))
+    assert record.loss.max() <= 100 * record.loss[0]
+
+
+def test_a_study_runs_one_setting_over_seeds():
+    study = dead_unit_study(seeds=range(3), steps=20, hidden=(10, 10))
+    assert study.start.shape == study.peak.shape == study.end.shape == (3, 2)
+    assert study.loss.shape == study.diverged.shape == (3,)
+    assert np.all(study.peak >= study.end) and np.all(study.peak >= study.start)
+    single = train_dead_units(seed=2, steps=20, hidden=(10, 10))
+    np.testing.assert_array_equal(study.end[2], single.dead[-1])
 
 
 def test_divergence_is_reported_with_its_step_and_no_warning():
     X, y = spiral()
-    record = train_relu_net(dataset=(X * 1e306, y), weight_scale=10.0, steps=20)
+    record = train_dead_units(dataset=(X * 1e306, y), weight_scale=10.0, steps=20)
     assert record.diverged_at == 0
     assert record.loss.size == 0 and record.dead.shape == (0, 2)
 
@@ -88,7 +110,7 @@ def test_training_uses_the_given_relu():
         calls.append(x.shape)
         return activations.relu_forward(x)
 
-    train_relu_net(steps=3, hidden=(8,), relu=(counting_relu_forward, activations.relu_backward))
+    train_dead_units(steps=3, hidden=(8,), activation=(counting_relu_forward, activations.relu_backward))
     assert calls == [(300, 8)] * 3
 
 
@@ -96,4 +118,4 @@ def test_training_uses_the_given_relu():
     ({"learning_rate": 0}, "learning_rate"), ({"steps": 0}, "steps"), ({"weight_scale": -1}, "weight_scale")])
 def test_training_rejects_bad_settings(kwargs, match):
     with pytest.raises(ValueError, match=match):
-        ReluNetTraining(**kwargs)
+        DeadUnitTraining(**kwargs)
