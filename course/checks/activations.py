@@ -123,7 +123,15 @@ def _check_forward(name, forward):
                  spec["forward_mistakes"](_X, **kw))
     out32, _ = unpack(call_float32(forward, _X, **kw), 2, f"{name}_forward")
     expect_dtype(out32, np.float32, f"{name}_forward output")
-    return "correct, including x = 0 and x = ±1000 without overflow, and float32 stays float32"
+    ints = np.array([[-3, -1, 0, 1, 3]])
+    out_int, _ = unpack(call(forward, ints, **kw), 2, f"{name}_forward")
+    if isinstance(out_int, np.ndarray) and out_int.dtype.kind in "iub":
+        raise Mistake(f"{name}_forward turned integer input into an integer output ({out_int.ravel().tolist()} for "
+                      f"{ints.ravel().tolist()}): convert integers to floats first, e.g. x = x.astype(np.float64) "
+                      "when x.dtype.kind != 'f' (float32 and float64 inputs keep their dtype)")
+    expect_close(out_int, spec["forward"](ints.astype(np.float64), **kw), f"{name}_forward output for integers")
+    return ("correct, including x = 0 and x = ±1000 without overflow; float32 stays float32 and integers "
+            "become float64")
 
 
 def _carries(cache, value) -> bool:
@@ -265,6 +273,6 @@ def check_maxout(maxout_forward, maxout_backward):
     for name, g, e in zip(("dx", "dw1", "db1", "dw2", "db2"), grads, expected):
         expect_close(g, e, f"maxout_backward {name}",
                      [("gradient sent through both pieces: only the larger one gets it", both)] if name == "dx" else [])
-    return f"correct; the larger piece won in {first.mean():.0%} of the units here"
+    return f"correct; the first piece won in {first.mean():.0%} of the units here (ties go to the first piece)"
 
 __all__ = sorted(name for name in dir() if name.startswith("check_"))

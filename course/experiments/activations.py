@@ -85,6 +85,33 @@ def saturation(forward, backward, weight_scale: float, fan_in: int, draws: np.nd
     return Saturation(z, grad, std, threshold, saturated_fraction(grad, threshold), zero_gradient_fraction(grad))
 
 
+# --- zig-zag ---------------------------------------------------------------------------------------------------
+
+def neuron_sgd_path(inputs, target, learning_rate: float, epochs: int = 20) -> np.ndarray:
+    """Per-example gradient descent of one linear neuron z = w . x learning the weights ``target``.
+
+    For each example x (a row of inputs, in order, ``epochs`` times) the loss is 1/2 (w . x - target . x)^2 and
+    the step is w <- w - learning_rate * (w . x - target . x) * x: a multiple of x itself. With inputs that are all
+    positive (sigmoid or ReLU outputs) every step moves all the weights the same way, up or down together.
+
+    Inputs: inputs (N, D), target (D,), learning_rate > 0, epochs >= 1. Starts at w = 0.
+    Returns the path (epochs * N + 1, D), one row per step.
+    """
+    inputs = np.asarray(inputs, dtype=np.float64)
+    target = np.asarray(target, dtype=np.float64)
+    check_scalar(learning_rate, "learning_rate", low=0, low_open=True)
+    check_int(epochs, "epochs")
+    if inputs.ndim != 2 or target.shape != inputs.shape[1:]:
+        raise ValueError(f"inputs must be (N, D) and target (D,); got {inputs.shape} and {target.shape}")
+    path = [np.zeros(inputs.shape[1])]
+    with np.errstate(over="ignore", invalid="ignore"):  # a learning rate too high shows as a path that leaves
+        for _ in range(epochs):
+            for x in inputs:
+                w = path[-1]
+                path.append(w - learning_rate * (w @ x - target @ x) * x)
+    return np.array(path)
+
+
 # --- dead units ------------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -205,6 +232,6 @@ def dead_unit_study(seeds=range(10), **settings) -> DeadUnitStudy:
                          diverged=np.array([r.diverged_at is not None for r in records]))
 
 
-__all__ = ["WEIGHT_STDS", "standard_normal_draws", "preactivation_std", "local_gradients", "Saturation",
+__all__ = ["neuron_sgd_path", "WEIGHT_STDS", "standard_normal_draws", "preactivation_std", "local_gradients", "Saturation",
            "saturation", "TrainingRecord", "DIVERGENCE_FACTOR", "DeadUnitTraining", "train_dead_units",
            "DeadUnitStudy", "dead_unit_study"]

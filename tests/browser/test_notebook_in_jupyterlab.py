@@ -49,10 +49,8 @@ ERROR_OUTPUTS = """() => [...document.querySelectorAll(
     })"""
 
 # True when every progress bar in the outputs (explorers that train) is full.
-TRAINING_DONE = """() => [...document.querySelectorAll('.jp-OutputArea .widget-progress')].every(bar => {
-    const fill = bar.querySelector('.progress-bar');
-    return fill && parseFloat(fill.style.width) >= 100;
-})"""
+TRAINING_DONE = """() => [...document.querySelectorAll('.jp-OutputArea .progress-bar')]
+    .every(fill => parseFloat(fill.style.width) >= 100)"""
 
 # 0-based indices of the cells whose output holds both an ipympl canvas and a slider.
 EXPLORER_CELLS = """() => [...document.querySelectorAll('.jp-Notebook .jp-Cell')]
