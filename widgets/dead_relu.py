@@ -10,7 +10,7 @@ from matplotlib.ticker import LogLocator
 from course.diagnostics import expected_initial_loss
 from course.experiments import DeadUnitTraining
 from widgets.explorer import (REFERENCE_ACTIVATIONS, Choice, Explorer, Stepper, activation_choice, light_axes,
-                              new_figure)
+                              new_figure, themed)
 
 CACHED_RUNS = 32
 BIAS_INITS = {"+0.1": 0.1, "+0.01": 0.01, "0": 0.0, "-0.1": -0.1}
@@ -141,6 +141,7 @@ class DeadReluExplorer(Explorer):
         return ""
 
 
+@themed
 def dead_relu_explorer(relu=None, **options) -> DeadReluExplorer:
     """Build the dead-ReLU explorer; it displays itself as the last expression of a cell.
 

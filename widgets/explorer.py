@@ -27,6 +27,7 @@ import ipywidgets as W
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.backend_bases import FigureCanvasBase
+from matplotlib.colors import to_rgb
 from matplotlib.ticker import FormatStrFormatter, LogLocator, MaxNLocator, NullLocator
 
 from course import activations, checks
@@ -34,7 +35,23 @@ from course.checks._guard import StudentCodeStopped, guarded
 from course.checks._harness import NOT_IMPLEMENTED, Mistake, call, evaluate, unpack
 from course.gradcheck import eval_numerical_gradient_array, rel_error
 
-MESSAGE_COLOR, ERROR_COLOR, NOTE_COLOR = "#7a4b00", "firebrick", "#444444"
+# (message, error, note) text colours readable on a light and on a dark figure
+TEXT_COLORS = {"light": ("#7a4b00", "firebrick", "#444444"), "dark": ("#ffcc66", "#ff7b7b", "#d0d0d0")}
+THEMES = {"light": "default", "dark": "dark_background"}  # theme -> matplotlib style
+
+
+def themed(factory):
+    """Decorate an explorer factory so that it accepts ``theme="light"`` or ``"dark"`` and builds the explorer
+    inside that matplotlib style: every artist created while the explorer is built takes the theme's colours
+    (use the colour cycle "C0".."C9" and "grey" for data and guides, never black or white)."""
+    @functools.wraps(factory)
+    def build(*args, theme: str = "light", **options):
+        if theme not in THEMES:
+            raise ValueError(f"theme must be one of {list(THEMES)}; got {theme!r}")
+        with plt.style.context(THEMES[theme]):
+            return factory(*args, **options)
+    build.__doc__ = (factory.__doc__ or "") + "\n    ``theme``: \"light\" (default) or \"dark\" (for a projector).\n"
+    return build
 
 
 def new_figure(ncols: int = 1, nrows: int = 1, figsize=(8, 4), scale: float = 1.0, **subplots_kw):
@@ -118,8 +135,10 @@ class Explorer:
         self.sliders = controls
         self.presets = dict(presets or {})
         self.choices: dict[str, Choice] = getattr(self, "choices", {})
-        self.note = fig.text(0.01, 0.99, "", ha="left", va="top", fontsize=8, color=NOTE_COLOR)
-        self.message = fig.text(0.5, 0.01, "", ha="center", va="bottom", fontsize=9, color=MESSAGE_COLOR)
+        self.theme = "dark" if np.mean(to_rgb(fig.get_facecolor())) < 0.5 else "light"
+        self._message_color, self._error_color, note_color = TEXT_COLORS[self.theme]
+        self.note = fig.text(0.01, 0.99, "", ha="left", va="top", fontsize=8, color=note_color)
+        self.message = fig.text(0.5, 0.01, "", ha="center", va="bottom", fontsize=9, color=self._message_color)
         self.readout = W.HTML()
         self.output = W.Output(layout=W.Layout(max_height="12em", overflow="auto"))
         self._image = None
@@ -229,7 +248,7 @@ class Explorer:
     def show_message(self, text: str, error: bool = False) -> None:
         """Put ``text`` on the figure's message line ('' clears it)."""
         self.message.set_text(text)
-        self.message.set_color(ERROR_COLOR if error else MESSAGE_COLOR)
+        self.message.set_color(self._error_color if error else self._message_color)
 
     def show_error(self, exc: BaseException) -> None:
         """The error on the message line, and its traceback (only the last one) in the output area."""

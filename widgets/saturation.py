@@ -8,7 +8,7 @@ import numpy as np
 from course.diagnostics import SATURATION_THRESHOLD
 from course.experiments import WEIGHT_STDS, local_gradients, saturation, standard_normal_draws
 from widgets.explorer import (REFERENCE_ACTIVATIONS, Choice, Explorer, StairsHistogram, activation_choice,
-                              light_axes, new_figure)
+                              light_axes, new_figure, themed)
 
 GRAD_EDGES = np.logspace(-6, 0.5, 40)  # |local gradient| bins; zeros are counted in the first one
 CURVE_POINTS = 400
@@ -67,7 +67,7 @@ class SaturationExplorer(Explorer):
         self.ax_density.set_yticks([])
         self.ax_density.set_ylim(0, 1)
         self.saturated_band = self.ax_density.stairs(np.zeros(CURVE_POINTS - 1), np.zeros(CURVE_POINTS),
-                                                     fill=True, color="0.88", baseline=0, zorder=0)
+                                                     fill=True, color="grey", alpha=0.25, baseline=0, zorder=0)
         self.z_density = StairsHistogram(self.ax_density, np.linspace(-input_range, input_range, Z_BINS + 1),
                                          fill=True, alpha=0.35, color="C2", label="density of z")
         self.curve, = ax_f.plot([], [], lw=1.5, label="f(z)")
@@ -152,6 +152,7 @@ class SaturationExplorer(Explorer):
         return "; ".join(parts)
 
 
+@themed
 def saturation_explorer(activations: dict | None = None, **options) -> SaturationExplorer:
     """Build the saturation explorer; it displays itself as the last expression of a cell.
 

@@ -11,4 +11,5 @@ from course.checks.init import *  # noqa: F401,F403
 from course.checks.layers import *  # noqa: F401,F403
 from course.checks.losses import *  # noqa: F401,F403
 from course.checks.optim import *  # noqa: F401,F403
+from course.checks.preprocess import *  # noqa: F401,F403
 from course.checks.schedules import *  # noqa: F401,F403

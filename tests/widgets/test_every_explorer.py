@@ -134,3 +134,16 @@ def test_scale_enlarges_the_figure(name):
     normal = factory(**FAST_OPTIONS.get(name, {}))
     large = factory(scale=1.5, **FAST_OPTIONS.get(name, {}))
     assert large.fig.dpi == pytest.approx(1.5 * normal.fig.dpi)
+
+
+@pytest.mark.parametrize("name", FACTORIES)
+def test_the_dark_theme_darkens_the_figure_and_keeps_the_text_readable(name):
+    from matplotlib.colors import to_rgb
+    e = getattr(widgets, name)(theme="dark", **FAST_OPTIONS.get(name, {}))
+    background = np.mean(to_rgb(e.fig.get_facecolor()))
+    assert e.theme == "dark" and background < 0.2
+    e.show_message("a message")
+    for text in [e.message, e.note, *(t for ax in e.fig.axes for t in (ax.title, ax.xaxis.label, ax.yaxis.label))]:
+        assert abs(np.mean(to_rgb(text.get_color())) - background) > 0.4, f"{name}: {text.get_text()!r} is unreadable"
+    with pytest.raises(ValueError, match="theme must be one of"):
+        getattr(widgets, name)(theme="sepia")
