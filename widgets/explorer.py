@@ -24,6 +24,7 @@ import warnings
 from dataclasses import dataclass, replace
 
 import ipywidgets as W
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.backend_bases import FigureCanvasBase
@@ -37,7 +38,10 @@ from course.gradcheck import eval_numerical_gradient_array, rel_error
 
 # (message, error, note) text colours readable on a light and on a dark figure
 TEXT_COLORS = {"light": ("#7a4b00", "firebrick", "#444444"), "dark": ("#ffcc66", "#ff7b7b", "#d0d0d0")}
-THEMES = {"light": "default", "dark": "dark_background"}  # theme -> matplotlib style
+# theme -> matplotlib style. The dark theme keeps the default colour cycle: lines resolve "C0" when they are drawn
+# (after the style is gone), markers when they are made, so a cycle that differed would split their colours.
+THEMES = {"light": "default",
+          "dark": ["dark_background", {"axes.prop_cycle": matplotlib.rcParamsDefault["axes.prop_cycle"]}]}
 
 
 def themed(factory):
@@ -135,6 +139,7 @@ class Explorer:
         self.sliders = controls
         self.presets = dict(presets or {})
         self.choices: dict[str, Choice] = getattr(self, "choices", {})
+        self.scale = fig.dpi / 100  # new_figure's scale: the readout's text grows with it
         self.theme = "dark" if np.mean(to_rgb(fig.get_facecolor())) < 0.5 else "light"
         self._message_color, self._error_color, note_color = TEXT_COLORS[self.theme]
         self.note = fig.text(0.01, 0.99, "", ha="left", va="top", fontsize=8, color=note_color)
@@ -270,7 +275,7 @@ class Explorer:
 
     def show_readout(self, html: str) -> None:
         """Show the live numbers above the figure."""
-        self.readout.value = f"<span style='font-size: 13px'>{html}</span>"
+        self.readout.value = f"<span style='font-size: {13 * self.scale:.0f}px'>{html}</span>"
 
     # --- drawing and display ---------------------------------------------------------------------------------
     def animate(self, *artists) -> None:
@@ -326,15 +331,20 @@ class Explorer:
 
     @property
     def box(self) -> W.VBox:
+        """The controls, the readout, the figure's view and the output area, built on first use."""
         if self._box is None:
             if canvas_is_widget(self.fig):
-                view = self.fig.canvas
+                self._view = self.fig.canvas
             else:
-                self._image = W.Image(format="png")
-                view = self._image
-            self._box = W.VBox([self.controls_box(), self.readout, view, self.output])
+                self._image = self._view = W.Image(format="png")
+            self._box = W.VBox([self.controls_box(), self.readout, self._view, self.output])
             self.redraw()
         return self._box
+
+    @property
+    def view(self) -> W.DOMWidget:
+        """The widget showing the figure: ipympl's canvas, or a PNG image kept up to date with another backend."""
+        return self.box.children[2]
 
     def controls_box(self) -> W.Box:
         """The controls in a wrapping row; subclasses may add progress bars and the like."""

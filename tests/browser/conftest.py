@@ -3,6 +3,7 @@ headless Chromium driven by Playwright. A failing test leaves a screenshot in te
 server's log tail and the browser console."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -38,37 +39,42 @@ def free_port() -> int:
 
 
 @dataclass
-class JupyterLab:
-    """A running `jupyter lab` serving the repository."""
+class Server:
+    """A server process the tests started (JupyterLab or Voila), listening on 127.0.0.1:``port``."""
     process: subprocess.Popen
     port: int
-    token: str
     log: Path
+    token: str = ""
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def notebook_url(self, path: str) -> str:
+        """JupyterLab's address for the notebook at ``path`` (relative to the repository)."""
         return f"{self.base_url}/lab/tree/{path}?token={self.token}&reset"
 
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
     def log_tail(self, lines: int = 60) -> str:
-        text = self.log.read_text(errors="replace").splitlines()[-lines:]
+        text = self.log_text().splitlines()[-lines:]
         return f"--- last {len(text)} lines of {self.log} ---\n" + "\n".join(text)
 
-    def wait_until_ready(self, timeout: float) -> None:
+    def wait_until_ready(self, path: str, timeout: float) -> None:
+        """Poll ``path`` until it answers 200; fail early if the process exits."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                pytest.fail(f"jupyter lab exited with code {self.process.returncode} before answering\n"
+                pytest.fail(f"{self.process.args[:3]} exited with code {self.process.returncode} before answering\n"
                             + self.log_tail(), pytrace=False)
             try:
-                with urllib.request.urlopen(f"{self.base_url}/api/status?token={self.token}", timeout=5) as reply:
+                with urllib.request.urlopen(f"{self.base_url}{path}", timeout=5) as reply:
                     if reply.status == 200:
                         return
             except OSError:
                 time.sleep(0.5)
-        pytest.fail(f"jupyter lab did not answer /api/status within {timeout} s\n" + self.log_tail(), pytrace=False)
+        pytest.fail(f"the server did not answer {path} within {timeout} s\n" + self.log_tail(), pytrace=False)
 
     def stop(self) -> None:
         self.process.terminate()
@@ -105,12 +111,37 @@ def jupyter_lab(chromium, kernel_env, tmp_path_factory):
                "--LabApp.expose_app_in_browser=True", f"--FileCheckpoints.checkpoint_dir={home / 'checkpoints'}"]
     if os.geteuid() == 0:
         command.append("--allow-root")
-    log = home / "server.log"
+    server = start_server(command, env, home / "server.log", port, token)
+    try:
+        server.wait_until_ready(f"/api/status?token={token}", SERVER_START_TIMEOUT)
+        yield server
+    finally:
+        server.stop()
+
+
+def start_server(command: list[str], env: dict, log: Path, port: int, token: str = "") -> Server:
     with log.open("w") as log_file:
         process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
-    server = JupyterLab(process, port, token, log)
+    return Server(process, port, log, token)
+
+
+# Voila culls a dashboard's kernel once it has been idle and disconnected this long (lecturers use 10 minutes).
+CULL_IDLE_S, CULL_INTERVAL_S = 12, 4
+
+
+@pytest.fixture(scope="module")
+def voila(chromium, kernel_env, tmp_path_factory):
+    """`tools/present.py`'s Voila, serving lecture/ on a free port, with short kernel culling times."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("present", ROOT / "tools" / "present.py")
+    present = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(present)
+    port = free_port()
+    log = tmp_path_factory.mktemp("voila") / "voila.log"
+    server = start_server(present.voila_command(port, CULL_IDLE_S, CULL_INTERVAL_S),
+                          present.voila_environment(kernel_env), log, port)
     try:
-        server.wait_until_ready(SERVER_START_TIMEOUT)
+        server.wait_until_ready("/voila/static/voila-style.js", SERVER_START_TIMEOUT)
         yield server
     finally:
         server.stop()
@@ -149,17 +180,27 @@ def screenshot():
     return save_screenshot
 
 
-@pytest.fixture
-def page(browser, jupyter_lab, request):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+@contextlib.contextmanager
+def open_page(browser, request, server: Server, viewport=(1400, 1000)):
+    """A new browser page recording its console in ``page.console``; on failure, a screenshot, the server's log
+    tail and the console are kept."""
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
     page = context.new_page()
     page.set_default_timeout(60_000)
-    console = []
-    page.on("console", lambda message: console.append(f"[{message.type}] {message.text}"))
-    page.on("pageerror", lambda error: console.append(f"[pageerror] {error}"))
-    yield page
-    if getattr(request.node, "call_failed", False):
-        save_screenshot(page, f"FAILED-{request.node.name}")
-        print(jupyter_lab.log_tail())
-        print("--- browser console ---\n" + "\n".join(console[-40:]))
-    context.close()
+    page.console = []
+    page.on("console", lambda message: page.console.append(f"[{message.type}] {message.text}"))
+    page.on("pageerror", lambda error: page.console.append(f"[pageerror] {error}"))
+    try:
+        yield page
+    finally:
+        if getattr(request.node, "call_failed", False):
+            save_screenshot(page, f"FAILED-{request.node.name}")
+            print(server.log_tail())
+            print("--- browser console ---\n" + "\n".join(page.console[-40:]))
+        context.close()
+
+
+@pytest.fixture
+def page(browser, jupyter_lab, request):
+    with open_page(browser, request, jupyter_lab) as page:
+        yield page

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from pages import TRAINING_DONE, assert_no_error_output, canvas_image, settled_image, wait_for_new_image
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,45 +42,12 @@ NOT_EXECUTED = """() => window.jupyterapp.shell.currentWidget.content.widgets
                         && cell.model.executionCount === null)
     .map(([, i]) => i)"""
 
-ERROR_OUTPUTS = """() => [...document.querySelectorAll(
-        '.jp-OutputArea-output[data-mime-type*="error"], .jp-OutputArea-output[data-mime-type*="stderr"]')]
-    .map(node => {
-        const cells = [...document.querySelectorAll('.jp-Notebook .jp-Cell')];
-        return `cell ${cells.indexOf(node.closest('.jp-Cell')) + 1}: ${node.innerText.slice(0, 1500)}`;
-    })"""
-
-# True when every progress bar in the outputs (explorers that train) is full.
-TRAINING_DONE = """() => [...document.querySelectorAll('.jp-OutputArea .progress-bar')]
-    .every(fill => parseFloat(fill.style.width) >= 100)"""
-
 # 0-based indices of the cells whose output holds both an ipympl canvas and a slider.
 EXPLORER_CELLS = """() => [...document.querySelectorAll('.jp-Notebook .jp-Cell')]
     .map((cell, i) => [cell, i])
     .filter(([cell]) => cell.querySelector('.jp-OutputArea .jupyter-matplotlib-canvas-div canvas')
                         && cell.querySelector('.jp-OutputArea .widget-slider .noUi-handle'))
     .map(([, i]) => i)"""
-
-
-def canvas_image(cell) -> str:
-    return cell.locator(".jupyter-matplotlib-canvas-div canvas").evaluate_all(
-        "canvases => canvases.map(c => c.toDataURL()).join('|')")
-
-
-def settled_image(cell, timeout: float) -> str:
-    """The canvas image once two reads a second apart agree (the first frames arrive asynchronously)."""
-    deadline, previous = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        current = canvas_image(cell)
-        if current == previous:
-            return current
-        previous = current
-        time.sleep(1.0)
-    return previous
-
-
-def assert_no_error_output(page, when: str) -> None:
-    errors = page.evaluate(ERROR_OUTPUTS)
-    assert not errors, f"error or stderr output {when}:\n" + "\n\n".join(errors)
 
 
 def open_and_run_all(page, jupyter_lab, path: str) -> None:
@@ -108,10 +76,7 @@ def move_each_explorer_slider(page, path: str, expected: list[str]) -> None:
         handle.focus()
         for _ in range(3):
             page.keyboard.press("ArrowRight")
-        deadline, changed = time.monotonic() + CANVAS_TIMEOUT_S, False
-        while not changed and time.monotonic() < deadline:
-            time.sleep(0.25)
-            changed = canvas_image(cell) != before
+        changed = wait_for_new_image(cell, before, CANVAS_TIMEOUT_S)
         assert changed, (f"{name} (cell {index + 1}): its canvas did not change within "
                          f"{CANVAS_TIMEOUT_S} s of moving the slider {label!r}")
     page.wait_for_function(TRAINING_DONE, timeout=TRAINING_TIMEOUT_MS)
