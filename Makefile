@@ -10,10 +10,11 @@ NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize
 # Printed numbers must not depend on how BLAS splits a matrix product: the notebooks run under two thread counts.
 BLAS_THREADS = OPENBLAS_NUM_THREADS=$(1) OMP_NUM_THREADS=$(1) MKL_NUM_THREADS=$(1)
 
-.PHONY: lab test test-fast nbval solutions labs benchmarks clean help
+.PHONY: lab present test test-fast nbval solutions labs benchmarks clean help
 
 help:
 	@echo "make lab         install (once) and open JupyterLab at the course's start page"
+	@echo "make present     serve the lecture dashboards with Voila (prints the address)"
 	@echo "make test        install (once) and run the whole suite: unit, widget, notebook and browser tests"
 	@echo "make test-fast   the suite without the browser and notebook tests"
 	@echo "make nbval       strict nbval on the solution notebooks, under 1 and 3 BLAS threads"
@@ -30,6 +31,9 @@ $(STAMP): pyproject.toml
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --port=$(PORT) $(ROOT_FLAG) --LabApp.default_url=/lab/tree/labs/00_start_here.ipynb
+
+present: $(STAMP)
+	$(BIN)/python tools/present.py
 
 test: $(STAMP)
 	$(call BLAS_THREADS,1) MPLBACKEND=Agg $(BIN)/python -m pytest tests solutions $(NBVAL)

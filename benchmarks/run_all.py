@@ -8,8 +8,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 RUNS = [
-    ["bench_widgets.py", "--agg"],
-    ["bench_widgets.py"],
+    ["bench_explorers.py", "--agg"],
+    ["bench_explorers.py"],
+    ["bench_browser.py"],
     ["bench_conv.py"],
     ["bench_training.py"],
 ]
