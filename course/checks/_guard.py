@@ -22,6 +22,7 @@ import contextlib
 import ctypes
 import io
 import itertools
+import os
 import sys
 import threading
 import time
@@ -29,7 +30,8 @@ import warnings
 
 import numpy as np
 
-TIME_LIMIT = 10.0  # seconds: checks run on small inputs, so only a loop that never ends gets near it
+# Seconds: checks run on small inputs, so only a loop that never ends gets near it. The grader shortens it.
+TIME_LIMIT = float(os.environ.get("COURSE_CHECK_TIME_LIMIT", 10.0))
 MAX_LINES = 6
 _REFIRE = 0.5  # seconds between repeated interruptions of code that swallows them (a bare except)
 _NUMPY_DEFAULTS = dict(divide="warn", over="warn", invalid="warn", under="ignore")
