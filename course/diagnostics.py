@@ -24,7 +24,9 @@ def dead_unit_fraction(h) -> float:
     - h: (N, H) post-ReLU activations of one layer over a whole data set (N examples, H units)
 
     Returns the fraction of the H columns in which no entry is > 0. A dead unit passes no gradient to its
-    weights on any example, so gradient descent can never revive it.
+    weights on any example, so gradient descent cannot move them. In the first hidden layer, whose inputs are the
+    fixed data, it is dead for good; in a deeper layer its inputs change as the layers below learn, and it can
+    come back. (The same count on the outputs of tanh, leaky ReLU or ELU gives the units inactive everywhere.)
     """
     h = as_float_array(h, "h")
     check_ndim(h, 2, "h", "(N, H)")

@@ -21,7 +21,7 @@ def _sig(x):
 
 def _at_zero(gradient):
     """The mistake of sending x = 0 down the linear piece, for an activation whose gradient at 0 is ``gradient``."""
-    return (f"at x = 0 you used the linear piece (x >= 0), as the lecture notes do; this course's convention puts "
+    return (f"at x = 0 you used the linear piece (x >= 0), as one set of lecture notes does; this course's convention puts "
             f"x = 0 on the alpha side (x <= 0), so the gradient there is {gradient}: test x > 0 for the linear piece")
 
 
@@ -159,7 +159,9 @@ def _check_backward(name, forward, backward):
         default = inspect.signature(getattr(ref, f"{name}_forward")).parameters["alpha"].default
         mistakes[:0] = [(_NO_ALPHA_IN_CACHE, wrong) for wrong in spec["default_alpha"](_X, _DOUT, kw["alpha"], default)]
     expect_close(dx, spec["backward"](_X, _DOUT, **kw), f"{name}_backward dx", mistakes)
-    return "correct, including the convention at x = 0 and the saturated ends"
+    if name in ("sigmoid", "tanh"):
+        return "correct, including the saturated ends (x = ±1000)"
+    return "correct, including the convention at x = 0 and large inputs"
 
 
 @checker

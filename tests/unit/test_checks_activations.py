@@ -133,7 +133,7 @@ def prelu_backward_linear_at_zero(dout, cache):
 def test_the_linear_piece_at_x_equal_0_is_named_with_the_course_convention(check, funcs):
     r = result(check, *funcs)
     assert r.status == "failed", r.message
-    for words in ("at x = 0 you used the linear piece (x >= 0), as the lecture notes do",
+    for words in ("at x = 0 you used the linear piece (x >= 0), as one set of lecture notes does",
                   "this course's convention puts x = 0 on the alpha side (x <= 0)", "test x > 0"):
         assert words in r.detail, r.message
 
