@@ -10,7 +10,7 @@ NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize
 # Printed numbers must not depend on how BLAS splits a matrix product: the notebooks run under two thread counts.
 BLAS_THREADS = OPENBLAS_NUM_THREADS=$(1) OMP_NUM_THREADS=$(1) MKL_NUM_THREADS=$(1)
 
-.PHONY: lab present test test-fast nbval solutions labs benchmarks clean help
+.PHONY: lab present test test-fast nbval solutions labs release grade benchmarks clean help
 
 help:
 	@echo "make lab         install (once) and open JupyterLab at the course's start page"
@@ -20,6 +20,8 @@ help:
 	@echo "make nbval       strict nbval on the solution notebooks, under 1 and 3 BLAS threads"
 	@echo "make solutions   re-execute the solution notebooks in place (then make labs)"
 	@echo "make labs        rebuild labs/ from solutions/"
+	@echo "make release     write the student bundle: dist/training-nets-course/ and its .tar.gz"
+	@echo "make grade SUBMISSIONS=folder   grade submitted labs into grades/ (course.grade)"
 	@echo "make benchmarks  measure slider latency, conv speed and training throughput"
 
 $(STAMP): pyproject.toml
@@ -51,6 +53,12 @@ solutions: $(STAMP)
 
 labs: $(STAMP)
 	$(BIN)/python tools/build_labs.py
+
+release: $(STAMP)
+	$(BIN)/python tools/release.py
+
+grade: $(STAMP)
+	$(BIN)/python -m course.grade $(SUBMISSIONS) --out grades
 
 benchmarks: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
