@@ -9,6 +9,11 @@ at offsets 0, S, 2S, ... up to W + 2P - F (where its right edge touches the padd
 (W - F + 2P)/S + 1 positions. Some lecture notes print (W1 + F + 2P)/S + 1, which is wrong: it would place the
 filter F pixels beyond the padded input (for W = 32, F = 5, P = 0, S = 1 it gives 38 instead of 28). When S does
 not divide W - F + 2P the filter does not fit evenly and :func:`conv_output_size` raises, showing the arithmetic.
+That is a deliberate strictness of this course (the convention of the CS231n notes): libraries floor the formula,
+floor((W - F + 2P)/S) + 1 (PyTorch), or pad unevenly (TensorFlow's "SAME"), and leave out the last
+(W - F + 2P) mod S columns of the padded input. When those are only zero padding (no more of them than P, as in
+a 3x3, stride-2, padding-1 layer on an even input) no input is lost; otherwise the last input columns are never
+seen (course.experiments.cnn.layer_geometry tells which).
 
 As in every deep-learning library, "convolution" means cross-correlation: out[n, f, i, j] =
 sum over c, p, q of xpad[n, c, i*S + p, j*S + q] * w[f, c, p, q] + b[f], with the filter NOT flipped.
@@ -52,7 +57,8 @@ def conv_output_size(W, F, S=1, P=0) -> int:
     on each side: (W - F + 2P)/S + 1.
 
     Raises ValueError showing the arithmetic with the numbers when that is not a positive integer, e.g.
-    "(32 - 5 + 2*0)/2 + 1 = 14.5 is not an integer".
+    "(32 - 5 + 2*0)/2 + 1 = 14.5 is not an integer": stricter than libraries, which floor it (see the module
+    docstring), so that a layer that does not tile its input fails where it is written.
     """
     W, F = _as_int(W, "W (input size)", 1), _as_int(F, "F (filter size)", 1)
     S, P = _as_int(S, "S (stride)", 1), _as_int(P, "P (padding)", 0)

@@ -2,14 +2,15 @@
 
 Centred differences, (f(x + h) - f(x - h)) / 2h, have error O(h^2); the one-sided (f(x + h) - f(x)) / h of
 many lecture notes has error O(h). Relative errors below about 1e-7 mean a smooth function's gradient is right;
-near a kink (ReLU at 0, max) 1e-4 can be acceptable.
+near a kink (ReLU at 0, max) 1e-4 can be acceptable. :func:`grad_check_sparse` checks only a few random
+coordinates: the affordable check for a model with many parameters.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from course._numeric import scale_of
-from course._validate import check_finite, check_scalar
+from course._validate import check_finite, check_int, check_scalar
 
 
 def _check_x(x, h):
@@ -114,3 +115,42 @@ def rel_error(a, b) -> float:
     s = scale_of(a, b)
     a, b = a / s, b / s
     return float(np.max(np.abs(a - b) / np.maximum(1e-8 / s, np.abs(a) + np.abs(b))))
+
+
+def grad_check_sparse(f, x: np.ndarray, analytic_grad, num_checks: int = 10, h: float = 1e-5, rng=None):
+    """Compare an analytic gradient with centred differences at a few random coordinates of ``x``.
+
+    The full numerical gradient costs two evaluations of f per entry of x (15,000 forward passes for a network
+    of 7,500 parameters); checking a few random entries costs two each, and a wrong backward pass is rarely
+    right on every one of them.
+
+    Inputs:
+    - f: callable taking an array shaped like x and returning a scalar
+    - x: finite float64 array of any shape; perturbed IN PLACE one entry at a time and restored afterwards (as for
+      :func:`eval_numerical_gradient`, so ``lambda _: model.loss(X, y)[0]`` with x = model.params["W1"] works)
+    - analytic_grad: the gradient to check, shaped like x
+    - num_checks: K, how many coordinates to check, each drawn uniformly at random (with replacement)
+    - h: step size, finite and > 0
+    - rng: a numpy.random.Generator that draws the coordinates (None: a fresh, unseeded one)
+
+    Returns (indices, numeric, errors):
+    - indices: (K, x.ndim) int array; row k is the index of x checked k-th, x[tuple(indices[k])]
+    - numeric: (K,) the centred differences (f(x + h e_k) - f(x - h e_k)) / 2h there
+    - errors: (K,) relative errors |a - n| / max(1e-8, |a| + |n|), a = analytic_grad at the index, n = numeric
+    """
+    h = _check_x(x, h)
+    analytic_grad = np.asarray(analytic_grad, dtype=np.float64)
+    if analytic_grad.shape != x.shape:
+        raise ValueError(f"analytic_grad must be shaped like x {x.shape}; got {analytic_grad.shape}")
+    num_checks = check_int(num_checks, "num_checks")
+    if x.size == 0:
+        raise ValueError("x must hold at least one entry to check; got an empty array")
+    rng = np.random.default_rng() if rng is None else rng
+    indices = rng.integers(0, x.shape, size=(num_checks, x.ndim))
+    numeric = np.empty(num_checks)
+    for k, ix in enumerate(map(tuple, indices)):
+        plus, minus, step = _centred_difference(f, x, ix, h, _scalar)
+        numeric[k] = (plus - minus) / step
+    analytic = analytic_grad[tuple(indices.T)]
+    errors = np.abs(analytic - numeric) / np.maximum(1e-8, np.abs(analytic) + np.abs(numeric))
+    return indices, numeric, errors

@@ -203,6 +203,32 @@ def l1_penalty(w, reg):
     return loss, (reg * np.sign(w)).astype(w.dtype, copy=False)
 
 
+def regularized_loss(data_loss, grads, params, reg, penalty=l2_penalty):
+    """Add a weight penalty to a model's data loss and gradients, for the weights only.
+
+    Inputs:
+    - data_loss: the data loss (a number), e.g. the softmax loss from ``model.loss(X, y)`` with reg = 0
+    - grads: dict name -> gradient of the data loss, keyed like params
+    - params: dict name -> array, as ``model.params`` (W1, b1, ..., and gamma, beta with batch norm)
+    - reg: regularization strength, >= 0
+    - penalty: ``penalty(w, reg) -> (loss, dw)``, e.g. l2_penalty or l1_penalty
+
+    Only the weight matrices, the parameters whose name starts with "W", are penalized: biases (b), and batch
+    norm's gamma and beta, are not (a bias shifts a unit; it does not make it more sensitive to its inputs).
+    Returns (loss, new_grads): data_loss plus the penalty of every weight matrix, and a new dict with the
+    penalty's gradient added to each weight's gradient (the other gradients unchanged; ``grads`` is not modified).
+    """
+    if set(grads) != set(params):
+        raise ValueError(f"grads must be keyed like params {sorted(params)}; got {sorted(grads)}")
+    reg = _check_reg(reg)
+    loss, new_grads = float(data_loss), dict(grads)
+    for name in (n for n in params if n.startswith("W")):
+        penalty_loss, dw = penalty(params[name], reg)
+        loss += penalty_loss
+        new_grads[name] = grads[name] + dw
+    return loss, new_grads
+
+
 def sigmoid_output_gradients(z, y):
     """dC/dz for one sigmoid output neuron a = sigmoid(z) with target y, under two costs:
     - quadratic cost C = (a - y)^2 / 2:      dC/dz = (a - y) * sigma'(z), with sigma'(z) = a (1 - a)

@@ -120,7 +120,9 @@ def grid_search(train_fn, grid: dict) -> list[dict]:
 
 
 def ensemble_predict(models, X):
-    """Average the class probabilities of several models: a cheap, reliable gain of a few percent.
+    """Average the class probabilities of several models (an ensemble). The average is usually more accurate
+    than a typical member, by a margin that shrinks as the members get better and agree more (lab 07 measures
+    about 2 points for small networks at 93% and about 1 point at 96%); it costs one model's compute per member.
 
     Inputs:
     - models: a non-empty list of models with a ``scores(X)`` method, or of callables X -> scores; each

@@ -1,9 +1,10 @@
-"""2-D test functions with analytic gradients, and a runner that traces an update rule's path across them.
+"""2-D test functions with analytic gradients and Hessians, and runners that trace update rules' paths across them.
 
 A :class:`Surface` holds f(x, y) and its gradient written once for floats and arrays alike: ``surface.f(X, Y)``
-evaluates a whole contour grid, ``surface.grad(p)`` the gradient at one point p of shape (2,).
-:func:`run_optimizer` returns the path of an update rule from :mod:`course.optim` (or a student's) and says
-"diverged at step k" instead of producing NaNs or overflow warnings.
+evaluates a whole contour grid, ``surface.grad(p)`` the gradient at one point p of shape (2,), ``surface.hessian(p)``
+the curvature there. :func:`run_optimizer` returns the path of an update rule from :mod:`course.optim` (or a
+student's) and says "diverged at step k" instead of producing NaNs or overflow warnings; :func:`race` runs several
+rules at once, in lockstep, each stopping on its own.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from course._validate import OutOfRangeError, as_float_array, check_int, check_scalar
+from course.optim import NonFiniteStep
 
 
 @dataclass(frozen=True, eq=False)
@@ -26,6 +28,8 @@ class Surface:
     - minima: (K, 2) array of the known global or local minima (K = 0 when there is none)
     - bounds: ((x_min, x_max), (y_min, y_max)), a plotting window showing the minima and the start
     - start: (2,) a starting point that makes an instructive race
+    - d2f: d2f(x, y) -> (d2f/dx2, d2f/dxdy, d2f/dy2), the entries of the Hessian, vectorized like f (None when
+      unknown)
     """
     name: str
     description: str
@@ -34,6 +38,7 @@ class Surface:
     minima: np.ndarray
     bounds: tuple
     start: np.ndarray
+    d2f: Callable | None = None
 
     @property
     def escape_radius(self) -> float:
@@ -63,6 +68,14 @@ class Surface:
             raise OutOfRangeError(f"{self.name}: {what} at ({x:g}, {y:g}) exceeds the float64 range with terms of "
                                   "opposite signs (inf - inf), so it has no float value")
         return result
+
+    def hessian(self, p) -> np.ndarray:
+        """The Hessian [[f_xx, f_xy], [f_xy, f_yy]] at the point p of shape (2,), a float64 array (2, 2): the
+        curvature Newton's method divides by."""
+        if self.d2f is None:
+            raise ValueError(f"{self.name}: no Hessian is known for this surface")
+        fxx, fxy, fyy = self._at(self.d2f, p, "the Hessian")
+        return np.array([[fxx, fxy], [fxy, fyy]])
 
     def value_and_grad(self, p):
         """(f(p), grad(p)) for a point p of shape (2,): the form :func:`course.optim.lbfgs` takes."""
@@ -94,7 +107,8 @@ def quadratic(condition: float = 10.0, angle: float = 0.0) -> Surface:
         name="quadratic", description=f"quadratic bowl, condition number {condition:g}, {tilt}",
         f=lambda x, y: 0.5 * (a * x * x + 2 * b * x * y + d * y * y),
         df=lambda x, y: (a * x + b * y, b * x + d * y),
-        minima=np.zeros((1, 2)), bounds=((-4.0, 4.0), (-4.0, 4.0)), start=np.array([-3.5, 2.0]))
+        minima=np.zeros((1, 2)), bounds=((-4.0, 4.0), (-4.0, 4.0)), start=np.array([-3.5, 2.0]),
+        d2f=lambda x, y: (a + 0 * x, b + 0 * x, d + 0 * x))
 
 
 def rosenbrock(a: float = 1.0, b: float = 100.0) -> Surface:
@@ -110,7 +124,8 @@ def rosenbrock(a: float = 1.0, b: float = 100.0) -> Surface:
         name="rosenbrock", description=f"Rosenbrock valley (a = {a:g}, b = {b:g})",
         f=lambda x, y: (a - x) ** 2 + b * (y - x * x) ** 2,
         df=lambda x, y: (-2 * (a - x) - 4 * b * x * (y - x * x), 2 * b * (y - x * x)),
-        minima=np.array([[a, a * a]]), bounds=bounds, start=np.array([-1.5, 2.5]))
+        minima=np.array([[a, a * a]]), bounds=bounds, start=np.array([-1.5, 2.5]),
+        d2f=lambda x, y: (2 - 4 * b * (y - x * x) + 8 * b * x * x, -4 * b * x, 2 * b + 0 * x))
 
 
 def saddle() -> Surface:
@@ -124,7 +139,8 @@ def saddle() -> Surface:
     return Surface(
         name="saddle", description="saddle x^2 - y^2 (no minimum)",
         f=lambda x, y: (x - y) * (x + y), df=lambda x, y: (2 * x, -2 * y),
-        minima=np.zeros((0, 2)), bounds=((-2.0, 2.0), (-2.0, 2.0)), start=np.array([-1.5, 0.05]))
+        minima=np.zeros((0, 2)), bounds=((-2.0, 2.0), (-2.0, 2.0)), start=np.array([-1.5, 0.05]),
+        d2f=lambda x, y: (2 + 0 * x, 0 * x, -2 + 0 * x))
 
 
 # Himmelblau's four minima (f = 0 at each), to 16 significant digits.
@@ -148,7 +164,8 @@ def several_minima() -> Surface:
         f=lambda x, y: (x * x + y - 11) ** 2 + (x + y * y - 7) ** 2,
         df=lambda x, y: (4 * x * (x * x + y - 11) + 2 * (x + y * y - 7),
                          2 * (x * x + y - 11) + 4 * y * (x + y * y - 7)),
-        minima=_HIMMELBLAU_MINIMA.copy(), bounds=((-5.0, 5.0), (-5.0, 5.0)), start=np.array([-0.5, -0.5]))
+        minima=_HIMMELBLAU_MINIMA.copy(), bounds=((-5.0, 5.0), (-5.0, 5.0)), start=np.array([-0.5, -0.5]),
+        d2f=lambda x, y: (12 * x * x + 4 * y - 42, 4 * (x + y), 12 * y * y + 4 * x - 26))
 
 
 SURFACES = {"quadratic": quadratic, "rosenbrock": rosenbrock, "saddle": saddle, "several_minima": several_minima}
@@ -166,7 +183,7 @@ class Trajectory(NamedTuple):
 
 
 def run_optimizer(rule, surface: Surface, x0=None, steps: int = 100, config: dict | None = None,
-                  lr_schedule=None) -> Trajectory:
+                  lr_schedule=None, gradient_noise=None) -> Trajectory:
     """Follow ``rule`` (``next_w, config = rule(w, dw, config)``) on ``surface`` for ``steps`` steps.
 
     Inputs:
@@ -176,32 +193,95 @@ def run_optimizer(rule, surface: Surface, x0=None, steps: int = 100, config: dic
     - steps: number of updates, an integer >= 0
     - config: hyperparameters for the rule; copied, so one dict can serve several runs
     - lr_schedule: optional callable t -> learning rate, applied before step t = 0, 1, ...
+    - gradient_noise: optional (steps, 2) array added to the gradient of step t = 0, 1, ... (a model of the noise
+      of minibatch gradients)
 
     Returns a :class:`Trajectory` (path, status). The run stops early, with status "diverged at step k" and the
-    path up to the last good point (k points), as soon as the point after step k is NaN, inf or has a coordinate
-    beyond +-``surface.escape_radius``, or when the rule raises OutOfRangeError (a step beyond the float range);
-    no overflow warning is emitted along the way.
+    path up to the last good point (k points), as soon as the point after step k has a coordinate beyond
+    +-``surface.escape_radius``, or when the rule raises OutOfRangeError (a step beyond the float range); no
+    overflow warning is emitted along the way. A rule that returns NaN or inf from a finite point and gradient
+    has a bug, not a divergence: course.optim.NonFiniteStep is raised, naming it and the step. An exception the
+    rule raises otherwise propagates as it is.
+    """
+    try:
+        return race([(rule, config)], surface, x0, steps, lr_schedule, gradient_noise)[0]
+    except RuleFailed as failure:
+        raise failure.__cause__ from None
+
+
+class RuleFailed(Exception):
+    """Raised by :func:`race` when a rule raises (other than OutOfRangeError), or returns NaN or inf from a finite
+    point and gradient: ``index`` is the rule's place in the list, the ``__cause__`` the rule's exception or a
+    course.optim.NonFiniteStep naming the rule and the step."""
+
+    def __init__(self, index: int):
+        super().__init__(f"rule {index} raised an exception")
+        self.index = index
+
+
+def race(rules, surface: Surface, x0=None, steps: int = 100, lr_schedule=None, gradient_noise=None) -> list:
+    """Follow R update rules from one start on ``surface`` for ``steps`` steps, all at once.
+
+    ``rules`` is a list of (rule, config) pairs (config None for the defaults; copied). The rules take their steps
+    in lockstep: at every step one vectorized evaluation of the gradient serves every rule still running, then
+    each rule takes its step. Each rule gets the same ``gradient_noise`` and ``lr_schedule`` (as in
+    :func:`run_optimizer`) and stops on its own when it diverges, while the others go on.
+
+    Returns a list of R :class:`Trajectory`, one per rule, each as :func:`run_optimizer` would return it. A rule
+    raising an exception (other than OutOfRangeError, which counts as diverging) or returning NaN or inf from a
+    finite point and gradient (a bug, not a divergence: e.g. 0/0 where a gradient component is exactly 0) stops
+    the race with :class:`RuleFailed` naming the rule's index.
     """
     if not isinstance(surface, Surface):
         raise TypeError(f"surface must be a Surface (e.g. surfaces.rosenbrock()); got {type(surface).__name__}")
     check_int(steps, "steps", low=0)
-    if config is not None and not isinstance(config, dict):
-        raise TypeError(f"config must be a dict or None; got {type(config).__name__}")
+    for _, config in rules:
+        if config is not None and not isinstance(config, dict):
+            raise TypeError(f"config must be a dict or None; got {type(config).__name__}")
     x, y = _point(surface.start if x0 is None else x0, "x0")
-    config = dict(config or {})
+    configs = [dict(config or {}) for _, config in rules]
+    functions = [rule for rule, _ in rules]
+    if gradient_noise is not None:
+        gradient_noise = as_float_array(gradient_noise, "gradient_noise")
+        if gradient_noise.shape != (steps, 2):
+            raise ValueError(f"gradient_noise must have shape (steps, 2) = ({steps}, 2); got {gradient_noise.shape}")
     radius = surface.escape_radius
-    path = np.empty((steps + 1, 2))
-    path[0] = p = np.array([x, y])
+    paths = np.empty((len(rules), steps + 1, 2))
+    paths[:, 0] = x, y
+    ended = [steps] * len(rules)  # the step after which each rule stopped
+    running = list(range(len(rules)))
+    every = slice(None)  # the rows of the rules still running: all of them (a view), or a list of indices
+    gradients = np.empty((len(rules), 2))
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # a blow-up is reported, not warned
         for t in range(steps):
-            if lr_schedule is not None:
-                config["learning_rate"] = lr_schedule(t)
-            try:
-                p, config = rule(p, np.array(surface.df(x, y)), config)
-            except OutOfRangeError:
-                return Trajectory(path[:t + 1], f"diverged at step {t + 1}")
-            path[t + 1] = p
-            x, y = path[t + 1].tolist()
-            if not (abs(x) <= radius and abs(y) <= radius):  # False for NaN too
-                return Trajectory(path[:t + 1], f"diverged at step {t + 1}")
-    return Trajectory(path, f"ran {steps} steps")
+            points = np.array(paths[every, t])  # a copy: a rule that changes its w in place changes nothing here
+            gradients = gradients[:len(running)]
+            gradients[:, 0], gradients[:, 1] = surface.df(points[:, 0], points[:, 1])
+            if gradient_noise is not None:
+                gradients += gradient_noise[t]
+            overflowed = []  # the rules whose step went beyond the float range (OutOfRangeError)
+            for r, point, dw in zip(running, points, gradients):
+                if lr_schedule is not None:
+                    configs[r]["learning_rate"] = lr_schedule(t)
+                try:
+                    paths[r, t + 1], configs[r] = functions[r](point, dw, configs[r])
+                except OutOfRangeError:
+                    paths[r, t + 1] = np.nan
+                    overflowed.append(r)
+                except Exception as exc:
+                    raise RuleFailed(r) from exc
+            reached = np.abs(paths[every, t + 1])
+            if not reached.max() <= radius:  # some rule escaped (or hit NaN, for which every comparison is False)
+                escaped = ~np.all(reached <= radius, axis=1)
+                for r, dw in zip(np.asarray(running)[escaped], gradients[escaped]):
+                    if r not in overflowed and not np.isfinite(paths[r, t + 1]).all() and np.isfinite(dw).all():
+                        name = getattr(functions[r], "__name__", "the rule")  # its point was finite: inside radius
+                        raise RuleFailed(r) from NonFiniteStep(f"{name} returned NaN or inf for finite input "
+                                                               f"(step {t + 1})")
+                    ended[r] = t
+                running = [r for r, gone in zip(running, escaped) if not gone]
+                every = running
+                if not running:
+                    break
+    return [Trajectory(path[:k + 1], f"ran {steps} steps" if k == steps else f"diverged at step {k + 1}")
+            for path, k in zip(paths, ended)]

@@ -150,19 +150,28 @@ class Trainer:
         the model holding the parameters of the epoch with the best validation accuracy. Training never ends in
         silent NaNs: a diverging loss stops it before the update, sets ``diverged`` and ``stop_reason`` and restores
         the best (or, before the first epoch ends, the initial) parameters."""
+        for _ in self.steps():
+            pass
+        return self
+
+    def steps(self):
+        """:meth:`train`, one iteration at a time: a generator that yields after every update (once its
+        "iteration" callback has run), so that a caller can spread training over time, e.g. an explorer working
+        in slices on the event loop (``next(steps)`` until StopIteration). When the generator is exhausted,
+        training has ended exactly as :meth:`train` ends it."""
         self.stop_reason = None
         while self.stop_reason is None and self.epoch < self.num_epochs:
-            self.stop_reason = self._run_epoch()
+            self.stop_reason = yield from self._run_epoch()
         if self.stop_reason is None:
             self.stop_reason = "completed"
         self._restore(self._best_state)
         if self.verbose:
             print(self.diverged or f"{self.stop_reason}: best val acc {self.best_val_acc} at epoch {self.best_epoch}")
         self._notify("end")
-        return self
 
     def _run_epoch(self):
-        """One epoch: updates, then evaluation; returns a stop reason, or None to go on."""
+        """One epoch, a generator yielding after every update: updates, then evaluation; returns a stop reason,
+        or None to go on."""
         if self.lr_schedule is not None and not hasattr(self.lr_schedule, "step"):
             self._set_learning_rate(self.lr_schedule(self.epoch))
         order = self.rng.permutation(self.X_train.shape[0])
@@ -171,6 +180,7 @@ class Trainer:
             if problem:
                 return self._diverge(problem)
             self._notify("iteration")
+            yield
             if self._stop_requested:
                 return "stopped"
         lr = self.learning_rate

@@ -7,9 +7,12 @@ name, or "not implemented yet". It never raises for your code's errors and never
 from course.checks._harness import CheckResult
 from course.checks.activations import *  # noqa: F401,F403
 from course.checks.conv import *  # noqa: F401,F403
+from course.checks.diagnostics import *  # noqa: F401,F403
+from course.checks.gradcheck import *  # noqa: F401,F403
 from course.checks.init import *  # noqa: F401,F403
 from course.checks.layers import *  # noqa: F401,F403
 from course.checks.losses import *  # noqa: F401,F403
 from course.checks.optim import *  # noqa: F401,F403
 from course.checks.preprocess import *  # noqa: F401,F403
 from course.checks.schedules import *  # noqa: F401,F403
+from course.checks.search import *  # noqa: F401,F403

@@ -1,5 +1,5 @@
-"""Checks for the convolution lab: the output-size formula, the naive conv and max-pool layers and their
-backward passes, each mismatch traced to the likely mistake by name."""
+"""Checks for the convolution lab: the output-size formula, the parameter count, the naive conv and max-pool
+layers and their backward passes, each mismatch traced to the likely mistake by name."""
 from __future__ import annotations
 
 import numbers
@@ -82,6 +82,41 @@ def check_conv_output_size(conv_output_size):
         raise Mistake(f"returned {g!r} for W, F, S, P = {case}, but {arithmetic}: no whole number of filter "
                       "positions fits, so raise ValueError showing that arithmetic")
     return "correct for 9 layer shapes, with a ValueError showing the arithmetic when the filter does not fit"
+
+
+# ------------------------------------------------------------------------------------------------ parameter count
+
+# The counts students get wrong, as functions of (F, C, K).
+_COUNT_MISTAKES = [
+    ("forgot the input depth C: each filter is F x F x C, so (F*F*C + 1)*K", lambda F, C, K: (F * F + 1) * K),
+    ("forgot the biases: each of the K filters has one, so (F*F*C + 1)*K", lambda F, C, K: F * F * C * K),
+    ("one bias per depth slice: a filter has ONE bias for its whole F x F x C volume, so (F*F*C + 1)*K",
+     lambda F, C, K: (F * F + 1) * C * K),
+    ("one bias for the whole layer: every filter has its own, so (F*F*C + 1)*K", lambda F, C, K: F * F * C * K + 1),
+    ("F counted once: a filter is F wide AND F high, so (F*F*C + 1)*K", lambda F, C, K: (F * C + 1) * K),
+]
+# (F, C, K): a CIFAR-10 layer, AlexNet's first layer, a VGG layer, a 1x1 convolution
+_COUNT_CASES = [(5, 3, 10), (11, 3, 96), (3, 64, 128), (1, 256, 64)]
+
+
+@checker
+def check_conv_param_count(conv_param_count):
+    """conv_param_count(F, C, K) -> int: the weights and biases of K filters of size F x F x C."""
+    got = [call(conv_param_count, *case) for case in _COUNT_CASES]
+    expected = [ref.conv_param_count(*case) for case in _COUNT_CASES]
+    for case, g in zip(_COUNT_CASES, got):
+        if g is None:
+            raise Mistake(f"returned None for F, C, K = {case}: did you forget a return statement?")
+    if got != expected:
+        for description, count in _COUNT_MISTAKES:
+            if got == [count(*case) for case in _COUNT_CASES]:
+                raise Mistake(f"likely mistake: {description}")
+        case, g, e = next((c, g, e) for c, g, e in zip(_COUNT_CASES, got, expected) if g != e)
+        raise Mistake(f"for F, C, K = {case} you returned {g!r}; expected {e:,}")
+    for case, g in zip(_COUNT_CASES, got):
+        if isinstance(g, bool) or not isinstance(g, numbers.Integral):
+            raise Mistake(f"returned {g!r} ({type(g).__name__}) for F, C, K = {case}; return an int")
+    return "correct for 4 layers, from a 1x1 convolution to an 11x11 one"
 
 
 # ------------------------------------------------------------------------------------------------ convolution

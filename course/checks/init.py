@@ -2,7 +2,9 @@
 
 A weight initializer is random, so it cannot be compared value by value: each check draws a large seeded sample
 and tests its mean (about 0), its standard deviation (within a few percent of the target) and its shape (normal,
-not uniform), then names the mistake whose standard deviation the sample matches.
+not uniform), then names the mistake whose standard deviation the sample matches: np.random.rand (uniform on
+[0, 1)) for randn, the variance used as the standard deviation, fan_out (or a conv weight's F or C) for fan_in,
+another initializer's formula, the global np.random instead of the rng passed in.
 """
 from __future__ import annotations
 
@@ -81,6 +83,8 @@ def _fan_candidates(kind, shape):
         cands += [
             (std_of(f, fan_out), f"fan_in of a conv weight (F, C, HH, WW) is C*HH*WW = {fan_in}, the inputs one "
                                  f"filter sees; you used shape[0] = F = {f}"),
+            (std_of(fan_out, fan_in), f"used fan_out = F*HH*WW = {fan_out} where fan_in = C*HH*WW = {fan_in} "
+                                      "belongs"),
             (std_of(c, fan_out), f"fan_in of a conv weight (F, C, HH, WW) is C*HH*WW = {fan_in}; you used C = {c}"),
         ]
         if kind == "glorot":
@@ -98,7 +102,8 @@ def _fan_candidates(kind, shape):
     ]
     if kind == "xavier":
         cands += [
-            (1 / fan_in, "divided by fan_in instead of sqrt(fan_in)"),
+            (1 / fan_in, "used the variance as the std: divided by fan_in instead of sqrt(fan_in) (1/fan_in is "
+                         "Var(w); the std is its square root)"),
             (np.sqrt(2 / fan_in), "that is He's std sqrt(2/fan_in); Xavier's is 1/sqrt(fan_in)"),
             (np.sqrt(2 / (fan_in + fan_out)), "that is Glorot's std sqrt(2/(fan_in + fan_out)); Xavier's is "
                                               "1/sqrt(fan_in)"),
@@ -107,7 +112,8 @@ def _fan_candidates(kind, shape):
         cands += [
             (1 / np.sqrt(fan_in), "used Xavier's std 1/sqrt(fan_in); He (for ReLU) is sqrt(2/fan_in): divide by "
                                   "sqrt(fan_in / 2)"),
-            (2 / fan_in, "divided by fan_in / 2 instead of sqrt(fan_in / 2)"),
+            (2 / fan_in, "used the variance as the std: divided by fan_in / 2 instead of sqrt(fan_in / 2) "
+                         "(2/fan_in is Var(w); the std is its square root)"),
             (1 / fan_in, "divided by fan_in instead of sqrt(fan_in / 2)"),
             (2 / np.sqrt(fan_in), "multiplied by 2 instead of sqrt(2): the std is sqrt(2/fan_in)"),
             (1 / np.sqrt(2 * fan_in), "divided by sqrt(2 fan_in) instead of sqrt(fan_in / 2)"),
@@ -115,7 +121,8 @@ def _fan_candidates(kind, shape):
     else:
         cands += [
             (np.sqrt(1 / (fan_in + fan_out)), "forgot the 2: the std is sqrt(2/(fan_in + fan_out))"),
-            (2 / (fan_in + fan_out), "forgot the square root: the std is sqrt(2/(fan_in + fan_out))"),
+            (2 / (fan_in + fan_out), "used the variance as the std (forgot the square root): the std is "
+                                     "sqrt(2/(fan_in + fan_out))"),
             (1 / (fan_in + fan_out), "divided by fan_in + fan_out instead of sqrt((fan_in + fan_out)/2)"),
             (1 / np.sqrt(fan_in), "used Xavier's 1/sqrt(fan_in): Glorot averages the fans, "
                                   "sqrt(2/(fan_in + fan_out))"),
@@ -157,10 +164,13 @@ def check_small_random(small_random):
     """small_random(shape, scale=0.01, rng=None): normal, mean 0, std scale."""
     w = _draw(small_random, _DENSE, 0)
     _check_sample(w, 0.01, [(1.0, "forgot to multiply by scale"),
-                            (0.01 ** 2, "multiplied by scale twice, or by scale**2")], " with the default scale")
+                            (0.01 ** 2, "used the variance as the std: multiplied by scale twice, or by "
+                                        "scale**2; scale is the std"),
+                            (0.1, "multiplied by sqrt(scale): scale is the std itself")], " with the default scale")
     w = _draw(small_random, _DENSE, 1, scale=0.2)
     _check_sample(w, 0.2, [(0.01, "ignored the scale argument (always 0.01)"),
-                           (0.04, "multiplied by scale**2: the std is scale")], " with scale=0.2")
+                           (0.04, "used the variance as the std: multiplied by scale**2; scale is the std"),
+                           (np.sqrt(0.2), "multiplied by sqrt(scale): scale is the std itself")], " with scale=0.2")
     _check_rng(small_random, _DENSE)
     return "zero mean, std = scale, normal, uses rng"
 

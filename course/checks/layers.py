@@ -137,6 +137,15 @@ def _rows(x):
     return x.transpose(0, 2, 3, 1).reshape(-1, x.shape[1]) if x.ndim == 4 else x
 
 
+_EPS_OUTSIDE = ("eps outside the square root: divide by sqrt({0} + eps), not sqrt({0}) + eps (eps belongs under the "
+                "root, where it keeps a feature of variance 0 finite)")
+
+
+def _eps_outside(x, mu, var, eps=_EPS):
+    """The output when eps is added to the standard deviation instead of the variance."""
+    return _b(_GAMMA, x) * (x - _b(mu, x)) / (np.sqrt(_b(var, x)) + eps) + _b(_BETA, x)
+
+
 def _train_mistakes(x):
     mu, var = _stats(x)
     scale, shift, centred = _b(_GAMMA, x), _b(_BETA, x), x - _b(mu, x)
@@ -144,6 +153,7 @@ def _train_mistakes(x):
         ("used the unbiased variance (ddof=1): batch norm divides by N (Algorithm 1 of Ioffe & Szegedy)",
          _bn(x, mu, _stats(x, ddof=1)[1])),
         ("forgot eps: divide by sqrt(var + eps)", _bn(x, mu, var, eps=0)),
+        (_EPS_OUTSIDE.format("var"), _eps_outside(x, mu, var)),
         ("divided by the variance instead of the standard deviation sqrt(var + eps)",
          scale * centred / (_b(var, x) + _EPS) + shift),
         ("divided by the mean: batch norm subtracts the mean and divides by the standard deviation",
@@ -158,6 +168,7 @@ def _test_mistakes(x):
         ("batch norm using batch statistics at test time: normalize with bn_param['running_mean'] and "
          "bn_param['running_var'] in test mode", _bn(x, mu, var)),
         ("test mode forgot eps: divide by sqrt(running_var + eps)", _bn(x, _RM0, _RV0, eps=0)),
+        ("test mode " + _EPS_OUTSIDE.format("running_var"), _eps_outside(x, _RM0, _RV0)),
         ("test mode divided by the running variance instead of its square root",
          _b(_GAMMA, x) * (x - _b(_RM0, x)) / _b(_RV0 + _EPS, x) + _b(_BETA, x)),
     ]
@@ -237,7 +248,8 @@ def _check_bn_forward(forward, name, x, layout_mistakes):
         out, _ = unpack(call(forward, x, _GAMMA, _BETA, {"mode": mode, "eps": _OTHER_EPS, **running}), 2, name)
         expect_close(out, _bn(x, m, v, eps=_OTHER_EPS), f"{name} output ({mode} mode, eps = {_OTHER_EPS:g})", [
             (f"ignored bn_param['eps'] (used the default {_EPS:g} instead of the {_OTHER_EPS:g} passed): read eps "
-             "from bn_param", _bn(x, m, v))])
+             "from bn_param", _bn(x, m, v)),
+            (_EPS_OUTSIDE.format("var" if mode == "train" else "running_var"), _eps_outside(x, m, v, _OTHER_EPS))])
     out32, _ = unpack(call_float32(forward, x, _GAMMA, _BETA, {"mode": "train"}), 2, name)
     expect_dtype(out32, np.float32, f"{name} output")
 
@@ -294,6 +306,12 @@ def _bn_backward_compare(grads, x, dout, running=None):
              constant_stats),
             ("dropped the gradient through the variance: dx = gamma / sqrt(var + eps) / N * "
              "(N * dout - sum(dout) - x_hat * sum(dout * x_hat))", _GAMMA * inv_std * (dout - dout.mean(axis=0))),
+            ("dropped the gradient through the mean: the batch mean depends on every x too, which adds the term "
+             "- sum(dout) / N (times gamma / sqrt(var + eps))", _GAMMA * inv_std * (dout - x_hat * edgamma / n)),
+            ("the mean's term misses its 1/N: mu = sum(x) / N, so d mu / d x_i = 1/N",
+             _GAMMA * inv_std * (dout - edbeta - x_hat * edgamma / n)),
+            ("the variance's term misses its 1/N: var = sum((x - mu)^2) / N, so each x_i gets 1/N of it",
+             _GAMMA * inv_std * (dout - edbeta / n - x_hat * edgamma)),
             ("forgot gamma in dx", inv_std / n * (n * dout - edbeta - x_hat * edgamma)),
             ("used the unbiased variance (N - 1) somewhere; batch norm divides by N",
              _GAMMA / np.sqrt(x.var(axis=0, ddof=1) + _EPS) / n * (n * dout - edbeta - x_hat * edgamma)),
@@ -418,7 +436,16 @@ def check_dropout_forward(dropout_forward):
                             "(train mode)")
 
     out = train({"seed": 123})
-    frac = _expect_inverted_mask(out, _XD, _P, "dropout_forward output (train mode)")
+    try:
+        frac = _expect_inverted_mask(out, _XD, _P, "dropout_forward output (train mode)")
+    except Mistake as mistake:
+        test, _ = unpack(call(dropout_forward, _XD, {"p": _P, "mode": "test"}), 2, "dropout_forward")
+        if "not rescaled by 1/p" in str(mistake) and np.shape(test) == _XD.shape and np.allclose(test, _XD * _P):
+            raise Mistake("vanilla dropout: no scaling in training and the outputs multiplied by p at test time. It "
+                          "agrees in expectation, but this course uses inverted dropout: divide the kept units by p "
+                          "at training time and leave test time alone (out = x), so that the test-time network "
+                          "needs no change") from None
+        raise
     if not np.array_equal(train({"seed": 123}), out):
         raise Mistake("two calls with the same dropout_param['seed'] dropped different units: draw the mask with "
                       "rng = np.random.default_rng(dropout_param.get('seed')), not the global np.random")

@@ -112,10 +112,11 @@ def check_softmax_loss(softmax_loss):
             raise Mistake(_GLOBAL_SHIFT) from None
         raise
     expected, ed = ref.softmax_loss(big, _Y)
-    _expect_loss(loss, expected, f"softmax_loss loss for scores of magnitude {_BIG:g}", [
-        ("probabilities clipped before the log: finite but wrong for large scores; compute the log-probabilities "
-         "as shifted - log(sum(exp(shifted)))", -np.log(np.clip(_softmax(big)[rows, _Y], 1e-12, None)).mean()),
-    ])
+    if loss < expected * (1 - 1e-6):  # capped by a clip or an epsilon: the log of a probability that underflowed
+        raise Mistake(f"log of a probability, clipped or with an epsilon added: finite, but wrong once the "
+                      f"probability underflows to 0 (scores of magnitude {_BIG:g} gave a loss of {loss:.4g} instead "
+                      f"of {expected:.4g}); compute the log-probabilities as shifted - log(sum(exp(shifted)))")
+    _expect_loss(loss, expected, f"softmax_loss loss for scores of magnitude {_BIG:g}")
     expect_close(d, ed, f"softmax_loss dscores for scores of magnitude {_BIG:g}")
     _, d32 = _loss_call(softmax_loss, "softmax_loss", big, _Y, caller=call_float32)
     expect_dtype(d32, np.float32, "softmax_loss dscores")
@@ -208,12 +209,12 @@ def check_binary_cross_entropy(binary_cross_entropy):
     _expect_finite(loss, d, "binary_cross_entropy",
                    f"logits of magnitude {_BIG:g} gave NaN or inf: compute log-sigmoid stably from the logits")
     expected, ed = ref.binary_cross_entropy(big, _T)
-    clipped = sigmoid(big).clip(1e-12, 1 - 1e-12)
-    _expect_loss(loss, expected, f"binary_cross_entropy loss for logits of magnitude {_BIG:g}", [
-        ("probabilities clipped before the log: finite but wrong for large logits (a logit of -1e4 with y = 1 costs "
-         "1e4, not -log(1e-12) = 27.6); compute from the logits: max(z, 0) - y * z + log(1 + exp(-|z|))",
-         (-(_T * np.log(clipped) + (1 - _T) * np.log(1 - clipped))).sum() / _N),
-    ])
+    if loss < expected * (1 - 1e-6):  # capped by a clip or an epsilon: the log of a probability that underflowed
+        raise Mistake(f"probabilities clipped before the log (or an epsilon added): finite but wrong for large "
+                      f"logits (a logit of -1e4 with y = 1 costs 1e4, not -log(1e-12) = 27.6; logits of magnitude "
+                      f"{_BIG:g} gave {loss:.4g} instead of {expected:.4g}); compute from the logits: "
+                      "max(z, 0) - y * z + log(1 + exp(-|z|))")
+    _expect_loss(loss, expected, f"binary_cross_entropy loss for logits of magnitude {_BIG:g}")
     expect_close(d, ed, f"binary_cross_entropy dlogits for logits of magnitude {_BIG:g}")
     _, d32 = _loss_call(binary_cross_entropy, "binary_cross_entropy", big, _T, caller=call_float32)
     expect_dtype(d32, np.float32, "binary_cross_entropy dlogits")
@@ -259,6 +260,15 @@ def check_l2_penalty(l2_penalty):
     """l2_penalty(w, reg) -> (loss, dw) = (1/2 reg sum w^2, reg w)."""
     loss, dw = _loss_call(l2_penalty, "l2_penalty", _W, _REG)
     expected = 0.5 * _REG * np.sum(_W ** 2)
+    if np.isclose(loss, 2 * expected) and np.shape(dw) == _W.shape:
+        if np.allclose(dw, _REG * _W):
+            raise Mistake("L2 without the 1/2, and a gradient that does not match: your loss reg * sum(w^2) has the "
+                          "gradient 2 reg w, but your dw is reg w (a gradient check would fail). The course's penalty "
+                          "is 1/2 reg sum(w^2), whose gradient is reg w: put the 1/2 back in the loss")
+        if np.allclose(dw, 2 * _REG * _W):
+            raise Mistake("L2 without the 1/2: your loss reg * sum(w^2) and dw = 2 reg w agree with each other, but "
+                          "not with the course's convention 1/2 reg sum(w^2), dw = reg w (course.models uses it): "
+                          "with yours every reg means a penalty twice as strong")
     _expect_loss(loss, expected, "l2_penalty loss", [
         ("forgot the 1/2: the course's L2 penalty is 1/2 * reg * sum(w^2)", 2 * expected),
         ("forgot reg", expected / _REG),
@@ -295,6 +305,82 @@ def check_l1_penalty(l1_penalty):
         ("forgot reg in dw", np.sign(_W)),
     ])
     return "loss and dw correct, with dw = 0 at w == 0"
+
+
+_PARAMS = {name: _rng.normal(size=shape) for name, shape in
+           (("W1", (4, 3)), ("b1", (3,)), ("gamma1", (3,)), ("beta1", (3,)), ("W2", (3, 2)), ("b2", (2,)))}
+_GRADS = {name: _rng.normal(size=p.shape) for name, p in _PARAMS.items()}
+_DATA_LOSS = 1.25
+_WEIGHTS = {"W1", "W2"}
+
+
+def _penalized_wrongly(names, where: str) -> None:
+    """Name the mistake when the penalty went to the parameters ``names`` (a set) instead of the weights."""
+    biases, normalization = sorted(names & {"b1", "b2"}), sorted(names & {"gamma1", "beta1"})
+    if biases:
+        raise Mistake(f"penalty applied to biases ({', '.join(biases)}) in the {where}: only the weights, the "
+                      "parameters whose name starts with 'W', are penalized; a bias shifts a unit, it does not make "
+                      "it more sensitive to its inputs")
+    if normalization:
+        raise Mistake(f"penalty applied to batch norm's gamma and beta in the {where}: only the weights, the "
+                      "parameters whose name starts with 'W', are penalized")
+    if not names:
+        raise Mistake(f"the penalty is missing from the {where}: add penalty(params[name], reg) for every weight "
+                      "matrix")
+    if names != _WEIGHTS:
+        missing = ", ".join(sorted(_WEIGHTS - names))
+        raise Mistake(f"{missing} not penalized in the {where}: add the penalty of every weight matrix (every name "
+                      "starting with 'W')")
+
+
+def _penalty_subset(loss, penalty):
+    """The set of parameter names whose penalties, added to the data loss, give ``loss`` (None if none does)."""
+    names = sorted(_PARAMS)
+    values = {name: penalty(_PARAMS[name], _REG)[0] for name in names}
+    for mask in range(2 ** len(names)):
+        subset = {name for i, name in enumerate(names) if mask >> i & 1}
+        if np.isclose(loss, _DATA_LOSS + sum(values[name] for name in subset)):
+            return subset
+    return None
+
+
+@checker
+def check_regularized_loss(regularized_loss):
+    """regularized_loss(data_loss, grads, params, reg, penalty) -> (loss, grads): the penalty of every weight matrix
+    (W...) and of nothing else (biases, gamma, beta) in the loss and in the gradients, with the penalty passed
+    (checked with L2 and with L1)."""
+    for penalty, other in ((ref.l2_penalty, ref.l1_penalty), (ref.l1_penalty, ref.l2_penalty)):
+        params = {name: p.copy() for name, p in _PARAMS.items()}
+        grads_in = {name: g.copy() for name, g in _GRADS.items()}
+        loss, grads = unpack(call(regularized_loss, _DATA_LOSS, grads_in, params, _REG, penalty), 2,
+                             "regularized_loss")
+        if any(not np.array_equal(params[name], p) for name, p in _PARAMS.items()):
+            raise Mistake("regularized_loss changed params: it must only compute the loss and the gradients")
+        if not isinstance(grads, dict) or set(grads) != set(_PARAMS):
+            got = sorted(grads) if isinstance(grads, dict) else type(grads).__name__
+            raise Mistake(f"the gradients must be a dict keyed like params {sorted(_PARAMS)}; got {got}")
+        if loss is None or np.ndim(loss) != 0:
+            raise Mistake("regularized_loss must return the loss as a single number first")
+        used = {}
+        for f in (penalty, other):
+            used[f] = {name for name in _PARAMS if np.shape(grads[name]) == _PARAMS[name].shape
+                       and np.allclose(grads[name], _GRADS[name] + f(_PARAMS[name], _REG)[1])}
+        if used[other] == _WEIGHTS and not used[penalty]:
+            raise Mistake(f"ignored the penalty passed: {penalty.__name__} was passed, {other.__name__} used; call "
+                          "penalty(params[name], reg)")
+        untouched = {name for name in _PARAMS if np.shape(grads[name]) == _PARAMS[name].shape
+                     and np.allclose(grads[name], _GRADS[name])}
+        if used[penalty] | untouched == set(_PARAMS):
+            _penalized_wrongly(used[penalty], "gradients")
+        for name in _PARAMS:
+            expect_close(grads[name], _GRADS[name] + (penalty(_PARAMS[name], _REG)[1] if name in _WEIGHTS else 0),
+                         f"regularized_loss grads['{name}'] with {penalty.__name__}")
+        subset = _penalty_subset(float(loss), penalty)
+        if subset is not None:
+            _penalized_wrongly(subset, "loss")
+        expected = _DATA_LOSS + sum(penalty(_PARAMS[name], _REG)[0] for name in sorted(_WEIGHTS))
+        _expect_loss(loss, expected, f"regularized_loss loss with {penalty.__name__}")
+    return "the penalty of every weight matrix, and of nothing else, in the loss and its gradients (L2 and L1)"
 
 
 _ZS = np.array([-8.0, -2.0, -0.5, 0.0, 0.5, 2.0, 8.0, 1000.0, -1000.0])

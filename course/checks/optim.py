@@ -6,9 +6,14 @@ parameters with the reference; then two parameters updated in turn, each with it
 state lives in config. Momentum and Nesterov are judged by the path of w alone: a velocity stored with the other
 sign or scale (PyTorch's v = mu * v + dw, w -= lr * v) visits the same points. The other rules' state (cache; m, v,
 t) is compared too. Gradients span magnitudes from 1e-3 to 1 and epsilon is set to 1e-4, so where epsilon sits in
-the formula shows.
+the formula shows; some gradient entries are exactly 0 (always, as for a weight fed by a blank pixel, or once), so
+0/0 (a division by dw, or by sqrt(cache) without epsilon) is named. A rule that changes its hyperparameters in
+config between calls (a learning rate decayed inside the rule) and a dict as config's default value (one dict shared
+by every call) are named too.
 """
 from __future__ import annotations
+
+import inspect
 
 import numpy as np
 
@@ -19,6 +24,9 @@ from course.checks._harness import (Mistake, as_array, call, call_float32, check
 _rng = np.random.default_rng(31)
 _W = _rng.normal(size=(3, 4))
 _DWS = [_rng.normal(size=(3, 4)) * np.logspace(-3, 0, 4) for _ in range(4)]
+for _dw in _DWS:  # a weight fed by an input that is always 0 (a blank pixel of the digits) has the gradient 0
+    _dw[0, 1] = 0.0
+_DWS[2][2, 3] = 0.0  # and any gradient entry can be exactly 0 once
 _CHAINS = ((_W, _DWS), (_rng.normal(size=(3, 4)), [_rng.normal(size=(3, 4)) for _ in range(4)]))
 _CONFIGS = {
     "sgd": {"learning_rate": 0.1},
@@ -40,6 +48,10 @@ _STATE_LOST = {
 _T_AFTER_USE = ("t incremented after use: the first step computed 1 - beta1**0 = 0 and divided by it. Increment t "
                 "before the bias correction, so the first step uses t = 1")
 _CACHE_OF_DW = "cache must accumulate dw**2, not dw: a negative cache has no square root"
+_ZERO_OVER_ZERO = ("0/0 = NaN where a gradient entry is exactly 0 (it happens: a weight fed by a pixel that is blank "
+                   "in every image gets the gradient 0 at every step). Do not divide by dw or |dw| (np.abs(dw) / dw "
+                   "as the sign of dw is 0/0 there; the update needs no sign), and keep epsilon in the "
+                   "denominator: sqrt({}) + epsilon")
 _SQUARES = {"adagrad": _CACHE_OF_DW, "rmsprop": _CACHE_OF_DW,
             "adam": "v must average dw**2, not dw: a negative v has no square root"}
 
@@ -51,6 +63,8 @@ def _trouble(name):
             return _SQUARES.get(name)
         if "divide by zero" in message and name == "adam":
             return _T_AFTER_USE
+        if "invalid value" in message and "divide" in message:
+            return _ZERO_OVER_ZERO.format("v_hat" if name == "adam" else "cache")
         return None
     return name_it
 
@@ -129,6 +143,12 @@ def _momentum_no_lr(w, dw, s, h):
     return w + v
 
 
+def _nesterov_uphill(w, dw, s, h):
+    mu, v = h["momentum"], s.get("v", 0.0)
+    v_next = s["v"] = mu * v + h["learning_rate"] * dw
+    return w - mu * v + (1 + mu) * v_next
+
+
 def _nesterov_wrong_sign(w, dw, s, h):
     mu, v = h["momentum"], s.get("v", 0.0)
     v_next = s["v"] = mu * v - h["learning_rate"] * dw
@@ -156,6 +176,8 @@ _VARIANTS = {
     ],
     "nesterov": [
         ("look-ahead correction with the wrong sign: w' = w - mu * v + (1 + mu) * v'", _nesterov_wrong_sign),
+        ("velocity sign: the velocity must move against the gradient, v' = mu * v - lr * dw, then "
+         "w' = w - mu * v + (1 + mu) * v'", _nesterov_uphill),
     ],
     "adagrad": [
         (_NO_SQRT, _adaptive(lambda c, dw, h: c + dw * dw, root=lambda c: c)),
@@ -198,22 +220,49 @@ def _mistakes(name):
 
 
 def _check_defaults(name, rule):
-    _, config = unpack(call(rule, _W, _DWS[0], None), 2, name)
+    _, config = unpack(call(rule, _W, _DWS[0], {"learning_rate": 0.123}), 2, name)
     if not isinstance(config, dict):
         raise Mistake(f"{name} must return (next_w, config) with config a dict; got {type(config).__name__}")
+    if config.get("learning_rate") == ref.DEFAULTS[name]["learning_rate"]:
+        raise Mistake("overwrote the learning_rate the caller set with the default: config.setdefault keeps "
+                      "values that are already there")
+    _check_hyperparameters(name, {"learning_rate": 0.123}, config)
+    _, config = unpack(call(rule, _W, _DWS[0], None), 2, name)
     for key, default in ref.DEFAULTS[name].items():
         if key not in config:
             raise Mistake(f"defaults not filled: config['{key}'] is missing after a call with config=None; "
                           f"after `if config is None: config = {{}}`, use config.setdefault('{key}', {default:g})")
         if config[key] != default:
             raise Mistake(f"the default {key} is {config[key]!r}; expected {default:g}")
-    _, config = unpack(call(rule, _W, _DWS[0], {"learning_rate": 0.123}), 2, name)
-    if config.get("learning_rate") != 0.123:
-        raise Mistake("overwrote the learning_rate the caller set with the default: config.setdefault keeps "
-                      "values that are already there")
+
+
+def _check_signature(name, rule):
+    """A dict as config's default value is one dict shared by every call that omits config: state leaks between
+    calls (and parameters)."""
+    try:
+        parameter = inspect.signature(rule).parameters.get("config")
+    except (TypeError, ValueError):  # a builtin or a callable without a signature
+        return
+    default = None if parameter is None else parameter.default
+    if isinstance(default, dict):
+        raise Mistake("config={} as the default value: Python makes that dict ONCE, so every call without "
+                      "a config shares it, and one parameter's state (velocity, cache) leaks into the next call's. "
+                      f"Write def {name}(w, dw, config=None) and `if config is None: config = {{}}` inside")
+
+
+def _check_hyperparameters(name, config, student_config):
+    """The rule must read its hyperparameters from config, never change them: only its state changes."""
+    if not isinstance(student_config, dict):
+        return
+    for key in ref.DEFAULTS[name]:
+        if key in config and student_config.get(key) != config[key]:
+            raise Mistake(f"config['{key}'] changed from {config[key]!r} to {student_config.get(key)!r} in your "
+                          "rule: a rule reads its hyperparameters from config and must not change them (only its "
+                          "state changes between calls). To decay the learning rate, use a schedule, outside the rule")
 
 
 def _check_rule(name, rule):
+    _check_signature(name, rule)
     step, config, reference = _student(rule, name), _CONFIGS[name], getattr(ref, name)
     keys = ref.STATE_KEYS[name]
     outside = (f"state kept outside config (a global variable, a closure or a function attribute): {{}}. Keep it in "
@@ -225,6 +274,7 @@ def _check_rule(name, rule):
         if not np.array_equal(once, again, equal_nan=True):
             raise Mistake(outside.format("two calls with the same w, dw and a fresh config gave different steps"))
         ((expected, ref_config),), ((ws, student_config),) = _run(reference, config), _run(step, config)
+        _check_hyperparameters(name, config, student_config)
         expect_close(ws, expected, f"{name}: w over four steps", _mistakes(name))
         for (path, _), (right, _) in zip(_run(step, config, _CHAINS), _run(reference, config, _CHAINS)):
             if not np.allclose(path, right):

@@ -1,9 +1,11 @@
 """course.checks.conv: the wrong implementations that used to pass (swapped kernel sizes, a pooling stride read
 from the pool width, gradients assigned instead of added) now fail with the mistake named, and a size function
-that returns None is told so. (The reference passing and the first named mistakes are in test_conv.py.)"""
+that returns None is told so; the parameter count names each way of miscounting. (The reference passing and the
+first named mistakes of the other checks are in test_conv.py.)"""
 import numpy as np
 import pytest
 
+import course.checks as C
 from course import conv as K
 
 from test_checks_harness import assert_named, result
@@ -166,3 +168,31 @@ def test_max_pool_backward_adding_to_every_maximum_is_named_as_ties():
     r = result("check_max_pool_backward_naive", K.max_pool_forward_naive, pool_backward(add, every_max))
     assert_named(r, "on ties the gradient went to every maximum")
     assert "overwrote" not in r.detail
+
+
+# --- the parameter count --------------------------------------------------------------------------------------
+
+def test_the_parameter_count_check_passes_the_reference_and_an_integer_of_numpy():
+    assert result("check_conv_param_count", K.conv_param_count).passed
+    assert result("check_conv_param_count", lambda F, C, K: np.int64((F * F * C + 1) * K)).passed
+
+
+@pytest.mark.parametrize("count, named", [
+    (lambda F, C, K: (F * F + 1) * K, "forgot the input depth C"),
+    (lambda F, C, K: F * F * C * K, "forgot the biases"),
+    (lambda F, C, K: (F * F + 1) * C * K, "one bias per depth slice"),
+    (lambda F, C, K: F * F * C * K + 1, "one bias for the whole layer"),
+    (lambda F, C, K: (F * C + 1) * K, "F counted once"),
+    (lambda F, C, K: float((F * F * C + 1) * K), "returned 760.0 (float) for F, C, K = (5, 3, 10); return an int"),
+    (lambda F, C, K: None, "returned None for F, C, K = (5, 3, 10): did you forget a return statement?"),
+    (lambda F, C, K: 7, "for F, C, K = (5, 3, 10) you returned 7; expected 760"),
+], ids=["no_depth", "no_bias", "bias_per_slice", "one_bias", "F_once", "float", "none", "other"])
+def test_parameter_count_mistakes_are_named(count, named):
+    assert_named(result("check_conv_param_count", count), named)
+
+
+def test_an_unwritten_parameter_count_is_not_implemented_yet(capsys):
+    def conv_param_count(F, C, K):
+        raise NotImplementedError
+    C.check_conv_param_count(conv_param_count)
+    assert capsys.readouterr().out.startswith("… conv_param_count: not implemented yet")

@@ -154,6 +154,96 @@ def test_batchnorm_backward_using_the_train_formula_in_test_mode_is_named():
                  "used the train-mode formula in test mode")
 
 
+# --- batch norm: the mistakes lab 03 names ----------------------------------------------------------------------
+
+def bn_eps_outside_the_root(mode_with_the_mistake):
+    """A batchnorm_forward right except for eps added to the standard deviation in ``mode_with_the_mistake``."""
+    def batchnorm_forward(x, gamma, beta, bn_param):
+        out, cache = L.batchnorm_forward(x, gamma, beta, bn_param)
+        if bn_param["mode"] != mode_with_the_mistake:
+            return out, cache
+        eps = bn_param.get("eps", 1e-5)
+        mu, var = (x.mean(axis=0), x.var(axis=0)) if bn_param["mode"] == "train" else \
+            (bn_param["running_mean"], bn_param["running_var"])
+        return gamma * (x - mu) / (np.sqrt(var) + eps) + beta, cache
+    return batchnorm_forward
+
+
+@pytest.mark.parametrize("layout", ["plain", "spatial"])
+@pytest.mark.parametrize("mode, where", [("train", "sqrt(var + eps), not sqrt(var) + eps"),
+                                         ("test", "sqrt(running_var + eps), not sqrt(running_var) + eps")])
+def test_eps_outside_the_square_root_is_named(layout, mode, where):
+    forward = bn_eps_outside_the_root(mode)
+    check = "check_batchnorm_forward" if layout == "plain" else "check_spatial_batchnorm_forward"
+    assert_named(result(check, forward if layout == "plain" else spatial(forward)), "eps outside the square root",
+                 where)
+
+
+def bn_updating_in_test_mode(x, gamma, beta, bn_param):
+    """Right in train mode; in test mode it normalizes with the running averages but then updates them."""
+    out, cache = L.batchnorm_forward(x, gamma, beta, bn_param)
+    if bn_param["mode"] == "test":
+        m = bn_param.get("momentum", 0.9)
+        bn_param["running_mean"] = m * bn_param["running_mean"] + (1 - m) * x.mean(axis=0)
+        bn_param["running_var"] = m * bn_param["running_var"] + (1 - m) * x.var(axis=0)
+    return out, cache
+
+
+def test_running_averages_updated_in_test_mode_are_named():
+    assert_named(result("check_batchnorm_forward", bn_updating_in_test_mode),
+                 "test mode changed the running averages")
+
+
+def bn_backward_graph(forget=None):
+    """batchnorm_backward the computational-graph way, one node at a time (as lab 03 asks), with the reference
+    forward's cache; ``forget`` leaves out one piece: "mean" (the mean's dependence on x), "1/N of the mean",
+    "1/N of the variance"."""
+    def batchnorm_backward(dout, cache):
+        mode, x_hat, gamma, inv_std = cache
+        if mode == "test":
+            return dout * gamma * inv_std, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
+        n = dout.shape[0]
+        dbeta, dgamma = dout.sum(axis=0), (dout * x_hat).sum(axis=0)
+        dx_hat = dout * gamma
+        centred = x_hat / inv_std  # x - mu
+        dcentred = dx_hat * inv_std  # through x_hat = centred * inv_std
+        dvar = (dx_hat * centred).sum(axis=0) * -0.5 * inv_std ** 3
+        dcentred += dvar * 2 * centred / (1 if forget == "1/N of the variance" else n)
+        dx = dcentred.copy()
+        if forget != "mean":  # mu = mean(x): every x_i gets -sum(dcentred) / N
+            dx -= dcentred.sum(axis=0) / (1 if forget == "1/N of the mean" else n)
+        return dx, dgamma, dbeta
+    return batchnorm_backward
+
+
+def test_the_computational_graph_backward_passes():
+    assert result("check_batchnorm_backward", L.batchnorm_forward, bn_backward_graph()).passed
+    assert result("check_spatial_batchnorm_backward", L.spatial_batchnorm_forward,
+                  spatial_backward(bn_backward_graph())).passed
+
+
+@pytest.mark.parametrize("forget, phrase", [
+    ("mean", "dropped the gradient through the mean"),
+    ("1/N of the mean", "the mean's term misses its 1/N"),
+    ("1/N of the variance", "the variance's term misses its 1/N"),
+])
+def test_backward_mistakes_of_the_computational_graph_are_named(forget, phrase):
+    assert_named(result("check_batchnorm_backward", L.batchnorm_forward, bn_backward_graph(forget)), phrase)
+    assert_named(result("check_spatial_batchnorm_backward", L.spatial_batchnorm_forward,
+                        spatial_backward(bn_backward_graph(forget))), phrase)
+
+
+def test_unwritten_batchnorm_functions_are_not_implemented_yet():
+    def stub(*args):
+        raise NotImplementedError
+
+    for check, funcs in (("check_batchnorm_forward", [stub]), ("check_batchnorm_backward", [L.batchnorm_forward, stub]),
+                         ("check_batchnorm_backward", [stub, stub]), ("check_spatial_batchnorm_forward", [stub]),
+                         ("check_spatial_batchnorm_backward", [L.spatial_batchnorm_forward, stub])):
+        r = result(check, *funcs)
+        assert r.status == "not implemented" and "not implemented yet" in r.detail, r.message
+
+
 # --- dropout -------------------------------------------------------------------------------------------------
 
 def dropout_with_mask(draw):

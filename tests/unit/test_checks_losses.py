@@ -73,3 +73,59 @@ def test_an_unnamed_warning_says_numerical_trouble_with_the_line():
     r = CLo.check_quadratic_loss.evaluate(quadratic_dividing_by_zero)
     assert r.status == "failed" and r.detail.startswith("numerical trouble: invalid value"), r.message
     assert "(in quadratic_dividing_by_zero, line" in r.detail, r.message
+
+
+# --- the mistakes lab 04 names ------------------------------------------------------------------------------------
+
+def softmax_log_of_probability_plus_epsilon(scores, y):
+    n, rows = len(y), np.arange(len(y))
+    p = np.exp(scores - scores.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    d = p.copy()
+    d[rows, y] -= 1
+    return -np.log(p[rows, y] + 1e-15).mean(), d / n
+
+
+def bce_clipped_at_1e_7(logits, y):
+    a = np.clip(Lo.binary_cross_entropy(logits, y)[1] * logits.shape[0] + y, 1e-7, 1 - 1e-7)  # sigmoid(z), clipped
+    n = logits.shape[0]
+    return -(y * np.log(a) + (1 - y) * np.log(1 - a)).sum() / n, Lo.binary_cross_entropy(logits, y)[1]
+
+
+def svm_loss_summed_over_n(scores, y):
+    loss, d = Lo.svm_loss(scores, y)
+    return loss * len(y), d
+
+
+def svm_without_the_margin(scores, y):
+    n, rows = len(y), np.arange(len(y))
+    margins = np.maximum(0, scores - scores[rows, y][:, None])
+    margins[rows, y] = 0
+    return margins.sum() / n, Lo.svm_loss(scores, y)[1]
+
+
+def quadratic_summed_over_n(pred, y):
+    loss, d = Lo.quadratic_loss(pred, y)
+    return loss * pred.shape[0], d
+
+
+@pytest.mark.parametrize("check, func, phrase", [
+    (CLo.check_softmax_loss, softmax_log_of_probability_plus_epsilon, "log of a probability, clipped or with an "
+                                                                      "epsilon added"),
+    (CLo.check_binary_cross_entropy, bce_clipped_at_1e_7, "probabilities clipped before the log"),
+    (CLo.check_svm_loss, svm_loss_summed_over_n, "loss summed over the examples instead of averaged"),
+    (CLo.check_svm_loss, svm_without_the_margin, "forgot the margin"),
+    (CLo.check_quadratic_loss, quadratic_summed_over_n, "loss summed over the examples instead of averaged"),
+], ids=["softmax epsilon", "bce clip 1e-7", "svm summed", "svm no margin", "quadratic summed"])
+def test_lab_04_mistakes_are_named(check, func, phrase):
+    r = check.evaluate(func)
+    assert r.status == "failed" and phrase in r.detail, r.message
+
+
+@pytest.mark.parametrize("name", ["softmax_loss", "svm_loss", "binary_cross_entropy", "quadratic_loss",
+                                  "sigmoid_output_gradients"])
+def test_lab_04_stubs_are_not_implemented_yet(name):
+    def stub(*args):
+        raise NotImplementedError
+    r = getattr(CLo, f"check_{name}").evaluate(stub)
+    assert r.status == "not implemented" and "not implemented yet" in r.detail

@@ -126,3 +126,115 @@ def test_adam_with_v_of_dw_is_named_not_taken_for_t_after_use():
 
 def test_sgd_is_checked_for_state_too_and_passes():
     assert check_sgd.evaluate(O.sgd).passed
+
+
+# --- the mistakes lab 05 names ------------------------------------------------------------------------------------
+
+def adam_variant(correct=True, t_before_use=True, eps_inside=False):
+    def step(w, dw, config):
+        b1, b2, eps = config["beta1"], config["beta2"], config["epsilon"]
+        t = config.get("t", 0) + (1 if t_before_use else 0)
+        m = config["m"] = b1 * config.get("m", 0.0) + (1 - b1) * dw
+        v = config["v"] = b2 * config.get("v", 0.0) + (1 - b2) * dw * dw
+        config["t"] = t if t_before_use else t + 1
+        if correct:
+            m, v = m / (1 - b1 ** t), v / (1 - b2 ** t)
+        denominator = np.sqrt(v + eps) if eps_inside else np.sqrt(v) + eps
+        return w - config["learning_rate"] * m / denominator
+    return with_defaults("adam", step)
+
+
+def momentum_decaying_its_rate(w, dw, config):
+    config["learning_rate"] *= 0.9  # a schedule hidden in the rule: the caller's config changes between calls
+    v = config["velocity"] = config["momentum"] * config.get("velocity", 0.0) - config["learning_rate"] * dw
+    return w + v
+
+
+def nesterov_uphill(w, dw, config):
+    mu, v = config["momentum"], config.get("velocity", 0.0)
+    v_next = config["velocity"] = mu * v + config["learning_rate"] * dw
+    return w - mu * v + (1 + mu) * v_next
+
+
+def sgd_with_a_shared_default(w, dw, config={}):  # noqa: B006 (the mistake under test)
+    config.setdefault("learning_rate", 1e-2)
+    return w - config["learning_rate"] * dw, config
+
+
+_SHARED = {}
+
+
+def adagrad_state_outside(w, dw, config):
+    cache = _SHARED["cache"] = _SHARED.get("cache", 0.0) + dw * dw
+    return w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"])
+
+
+@pytest.mark.parametrize("check, rule, phrase", [
+    (check_adam, adam_variant(correct=False), "Adam without bias correction"),
+    (check_adam, adam_variant(t_before_use=False), "t incremented after use"),
+    (check_adam, adam_variant(eps_inside=True), "epsilon inside the square root"),
+    (check_nesterov, with_defaults("nesterov", nesterov_uphill), "velocity sign: the velocity must move against"),
+    (check_sgd_momentum, with_defaults("sgd_momentum", momentum_decaying_its_rate),
+     "config['learning_rate'] changed from 0.123 to"),
+    (check_sgd, sgd_with_a_shared_default, "config={} as the default value"),
+    (check_adagrad, with_defaults("adagrad", adagrad_state_outside), "state kept outside config"),
+], ids=["no_bias_correction", "t_after_use", "eps_inside_sqrt", "velocity_sign", "config_mutated",
+        "mutable_default", "state_outside_config"])
+def test_the_mistakes_the_lab_names(check, rule, phrase):
+    _SHARED.clear()
+    r = check.evaluate(rule)
+    assert r.status == "failed" and phrase in r.detail, r.message
+
+
+@pytest.mark.parametrize("check", [check_sgd, check_sgd_momentum, check_nesterov, check_adagrad, check_rmsprop,
+                                   check_adam])
+def test_a_stub_is_not_implemented_yet(check):
+    def stub(w, dw, config=None):
+        raise NotImplementedError
+    assert check.evaluate(stub).status == "not implemented"
+
+
+# --- exact zeros in the gradient: 0/0 -------------------------------------------------------------------------
+
+def adagrad_sign_as_a_division(w, dw, config):
+    """Right wherever dw != 0; the sign of dw written as np.abs(dw) / dw is 0/0 = NaN where dw == 0."""
+    cache = config["cache"] = config.get("cache", 0.0) + dw * dw
+    return w - config["learning_rate"] * (np.abs(dw) / dw) * np.abs(dw) / (np.sqrt(cache) + config["epsilon"])
+
+
+def adagrad_without_epsilon(w, dw, config):
+    cache = config["cache"] = config.get("cache", 0.0) + dw * dw
+    return w - config["learning_rate"] * dw / np.sqrt(cache)
+
+
+def rmsprop_without_epsilon(w, dw, config):
+    rho = config["decay_rate"]
+    cache = config["cache"] = rho * config.get("cache", 0.0) + (1 - rho) * dw * dw
+    return w - config["learning_rate"] * dw / np.sqrt(cache)
+
+
+def adam_without_epsilon(w, dw, config):
+    b1, b2 = config["beta1"], config["beta2"]
+    t = config["t"] = config.get("t", 0) + 1
+    m = config["m"] = b1 * config.get("m", 0.0) + (1 - b1) * dw
+    v = config["v"] = b2 * config.get("v", 0.0) + (1 - b2) * dw * dw
+    return w - config["learning_rate"] * (m / (1 - b1 ** t)) / np.sqrt(v / (1 - b2 ** t))
+
+
+@pytest.mark.parametrize("check, name, step, denominator", [
+    (check_adagrad, "adagrad", adagrad_sign_as_a_division, "sqrt(cache) + epsilon"),
+    (check_adagrad, "adagrad", adagrad_without_epsilon, "sqrt(cache) + epsilon"),
+    (check_rmsprop, "rmsprop", rmsprop_without_epsilon, "sqrt(cache) + epsilon"),
+    (check_adam, "adam", adam_without_epsilon, "sqrt(v_hat) + epsilon"),
+], ids=["adagrad_sign_by_division", "adagrad_no_eps", "rmsprop_no_eps", "adam_no_eps"])
+def test_zero_over_zero_where_a_gradient_entry_is_exactly_zero_is_named(check, name, step, denominator):
+    r = check.evaluate(with_defaults(name, step))
+    assert r.status == "failed" and "0/0 = NaN where a gradient entry is exactly 0" in r.detail, r.message
+    assert denominator in r.detail and "t incremented after use" not in r.detail, r.message
+
+
+def test_the_checks_gradients_hold_exact_zeros_and_the_references_pass_them():
+    from course.checks.optim import _DWS
+    assert all(dw[0, 1] == 0 for dw in _DWS) and sum((dw == 0).sum() for dw in _DWS) == 5
+    for check, name in ((check_adagrad, "adagrad"), (check_rmsprop, "rmsprop"), (check_adam, "adam")):
+        assert check.evaluate(getattr(O, name)).passed

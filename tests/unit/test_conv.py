@@ -321,6 +321,7 @@ def result(check, *funcs):
 
 REFERENCE = [
     ("check_conv_output_size", [K.conv_output_size]),
+    ("check_conv_param_count", [K.conv_param_count]),
     ("check_conv_forward_naive", [K.conv_forward_naive]),
     ("check_conv_backward_naive", [K.conv_forward_naive, K.conv_backward_naive]),
     ("check_max_pool_forward_naive", [K.max_pool_forward_naive]),

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from course.gradcheck import eval_numerical_gradient, eval_numerical_gradient_array, rel_error
+from course.gradcheck import eval_numerical_gradient, eval_numerical_gradient_array, grad_check_sparse, rel_error
 
 
 def test_numerical_gradient_of_a_quadratic_is_exact_and_x_restored():
@@ -115,3 +115,44 @@ def test_rel_error_near_the_float_limit():
     assert rel_error(np.array([1.7e308, 1.0]), np.array([1.7e308, 1.0])) == 0.0
     assert rel_error(np.array([1e-300]), np.array([3e-300])) == pytest.approx(2e-292)  # below the 1e-8 floor
     assert rel_error(np.array([1e-12]), np.array([0.0])) == pytest.approx(1e-4)  # the 1e-8 floor
+
+
+# --- grad_check_sparse ------------------------------------------------------------------------------------------
+
+
+def test_sparse_check_finds_a_wrong_gradient_and_passes_a_right_one():
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(5, 6))
+    right = grad_check_sparse(lambda v: float(np.sum(v ** 3)), x, 3 * x ** 2, 8, rng=np.random.default_rng(0))
+    wrong = grad_check_sparse(lambda v: float(np.sum(v ** 3)), x, 2 * x ** 2, 8, rng=np.random.default_rng(0))
+    np.testing.assert_array_equal(right[0], wrong[0])  # the same seed checks the same coordinates
+    assert right[2].max() < 1e-7 and wrong[2].min() > 0.1
+    assert wrong[2] == pytest.approx(np.full(8, 0.2))  # |3 - 2| / (3 + 2)
+
+
+def test_sparse_check_evaluates_f_twice_per_check_and_restores_x_when_f_raises():
+    calls = []
+    x = np.arange(6.0).reshape(2, 3)
+
+    def f(v):
+        calls.append(1)
+        return float(np.sum(v))
+    grad_check_sparse(f, x, np.ones_like(x), num_checks=5)
+    assert len(calls) == 10
+
+    def broken(v):
+        raise RuntimeError("boom")
+    with pytest.raises(RuntimeError, match="boom"):
+        grad_check_sparse(broken, x, np.ones_like(x))
+    np.testing.assert_array_equal(x, np.arange(6.0).reshape(2, 3))
+
+
+def test_sparse_check_bad_input_messages():
+    with pytest.raises(TypeError, match="x must be float64 for a numerical gradient"):
+        grad_check_sparse(lambda v: 0.0, np.ones(3, dtype=np.float32), np.ones(3))
+    with pytest.raises(ValueError, match=r"analytic_grad must be shaped like x \(3,\); got \(4,\)"):
+        grad_check_sparse(lambda v: 0.0, np.ones(3), np.ones(4))
+    with pytest.raises(ValueError, match="num_checks must be an integer >= 1"):
+        grad_check_sparse(lambda v: 0.0, np.ones(3), np.ones(3), num_checks=0)
+    with pytest.raises(ValueError, match="at least one entry"):
+        grad_check_sparse(lambda v: 0.0, np.ones((0, 2)), np.ones((0, 2)))

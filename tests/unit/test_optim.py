@@ -250,6 +250,30 @@ def test_other_bad_inputs():
         optim.sgd("w", DW)
 
 
+# --- unchecked: the formulas without the checks ----------------------------------------------------------------
+
+@pytest.mark.parametrize("name, rule", RULES)
+def test_unchecked_takes_exactly_the_rules_steps(name, rule):
+    rng = np.random.default_rng(5)
+    w_checked = w_fast = rng.normal(size=(3, 4))
+    checked_config = {"learning_rate": 0.05}
+    fast_config = {**optim.DEFAULTS[name], "learning_rate": 0.05}
+    fast = optim.unchecked(name)
+    assert fast.__name__ == name
+    for _ in range(6):
+        dw = rng.normal(size=(3, 4))
+        w_checked, checked_config = rule(w_checked, dw, checked_config)
+        w_fast, fast_config = fast(w_fast, dw, fast_config)
+        np.testing.assert_array_equal(w_fast, w_checked)
+    for key in optim.STATE_KEYS[name]:
+        np.testing.assert_array_equal(fast_config[key], checked_config[key])
+
+
+def test_unchecked_knows_only_the_six_rules():
+    with pytest.raises(ValueError, match="unknown update rule 'lion'; expected one of"):
+        optim.unchecked("lion")
+
+
 # --- L-BFGS ---------------------------------------------------------------------------------------------------
 
 def test_lbfgs_reaches_the_rosenbrock_minimum_and_records_its_path():
@@ -416,3 +440,14 @@ def test_check_mentions_that_epsilon_inside_is_mild():
 def test_check_reports_dtype_and_not_implemented():
     assert "float32" in check_sgd.evaluate(_sgd_float64).message
     assert check_adam.evaluate(_not_written).status == "not implemented"
+
+
+def test_lbfgs_stops_where_asked():
+    surface = surfaces.saddle()  # unbounded below: L-BFGS heads for infinity
+    evaluations = []
+
+    def counted(x):
+        evaluations.append(x)
+        return surface.value_and_grad(x)
+    _, path = optim.lbfgs(counted, [-1.5, 0.05], max_iter=200, stop=lambda x: abs(x[1]) > 10)
+    assert abs(path[-1][1]) > 10 and all(abs(p[1]) <= 10 for p in path[:-1]) and len(evaluations) < 60

@@ -94,13 +94,29 @@ def test_divergence_is_reported_without_warnings(name, rule):
         assert path.shape == (k, 2)
 
 
-def test_nan_from_a_broken_rule_is_reported_as_divergence():
+def test_nan_from_a_finite_point_is_a_broken_rule_not_a_divergence():
     def broken(w, dw, config=None):
         return w + np.log(w - 10.0), config   # log of a negative number: NaN and a would-be warning
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        result = surfaces.run_optimizer(broken, surfaces.quadratic(), None, 10)
-    assert result.diverged and result.status == "diverged at step 1" and result.path.shape == (1, 2)
+        with pytest.raises(optim.NonFiniteStep, match=r"^broken returned NaN or inf for finite input \(step 1\)$"):
+            surfaces.run_optimizer(broken, surfaces.quadratic(), None, 10)
+        with pytest.raises(surfaces.RuleFailed) as failure:
+            surfaces.race([(optim.sgd, None), (broken, None)], surfaces.quadratic(), None, 10)
+    assert failure.value.index == 1 and isinstance(failure.value.__cause__, optim.NonFiniteStep)
+
+
+def test_zero_over_zero_where_a_gradient_component_is_exactly_zero_is_named_at_its_step():
+    def adagrad(w, dw, config=None):  # the sign of dw as np.abs(dw) / dw: 0/0 where dw == 0
+        config = config if config is not None else {}
+        cache = config["cache"] = config.get("cache", 0.0) + dw * dw
+        return w - 0.1 * (np.abs(dw) / dw) * np.abs(dw) / (np.sqrt(cache) + 1e-8), config
+    fine = surfaces.run_optimizer(adagrad, surfaces.saddle(), [-1.5, 0.5], 20)  # no zero component: no NaN
+    assert fine.status == "ran 20 steps"
+    with pytest.raises(optim.NonFiniteStep, match=r"adagrad returned NaN or inf for finite input \(step 1\)"):
+        surfaces.run_optimizer(adagrad, surfaces.saddle(), [-1.5, 0.0], 20)  # on the ridge: dw = (-3, 0)
+    ridge = surfaces.run_optimizer(optim.adagrad, surfaces.saddle(), [-1.5, 0.0], 20)  # the reference: no NaN
+    assert ridge.status == "ran 20 steps" and (ridge.path[:, 1] == 0).all()
 
 
 def test_config_is_copied_and_schedule_applied():
@@ -174,3 +190,77 @@ def test_run_optimizer_reports_an_out_of_range_step_as_divergence():
     assert result.status == "diverged at step 1" and result.path.shape == (1, 2)
     far = surfaces.run_optimizer(optim.adam, surfaces.rosenbrock(), [1e300, 1e300], 5)
     assert far.diverged
+
+
+# --- Hessians, gradient noise, races ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("surface", ALL, ids=IDS)
+def test_hessian_matches_the_numerical_derivative_of_the_gradient(surface):
+    rng = np.random.default_rng(3)
+    (x0, x1), (y0, y1) = surface.bounds
+    for p in rng.uniform([x0, y0], [x1, y1], size=(5, 2)):
+        numerical = np.column_stack([eval_numerical_gradient(lambda q: surface.grad(q)[i], p.copy())
+                                     for i in range(2)])
+        assert rel_error(surface.hessian(p), numerical) < 1e-6
+        np.testing.assert_array_equal(surface.hessian(p), surface.hessian(p).T)
+
+
+def test_the_quadratics_hessian_has_eigenvalues_1_and_the_condition_number():
+    np.testing.assert_allclose(np.linalg.eigvalsh(surfaces.quadratic(40, 33).hessian([5.0, -1.0])), [1, 40])
+
+
+def test_gradient_noise_is_added_to_each_steps_gradient():
+    surface, noise = surfaces.quadratic(5), np.random.default_rng(0).normal(size=(8, 2))
+    noisy = surfaces.run_optimizer(optim.sgd, surface, None, 8, {"learning_rate": 0.1}, gradient_noise=noise).path
+    w = surface.start.copy()
+    for t in range(8):
+        w = w - 0.1 * (surface.grad(w) + noise[t])
+    np.testing.assert_allclose(noisy[-1], w, rtol=1e-12)
+    with pytest.raises(ValueError, match=r"gradient_noise must have shape \(steps, 2\) = \(8, 2\); got \(7, 2\)"):
+        surfaces.run_optimizer(optim.sgd, surface, None, 8, gradient_noise=noise[:7])
+
+
+def test_a_race_gives_each_rule_its_own_run():
+    surface = surfaces.rosenbrock()
+    rules = [(optim.sgd, {"learning_rate": 1e-3}), (optim.adam, {"learning_rate": 0.05}),
+             (optim.nesterov, None)]
+    noise = np.random.default_rng(1).normal(size=(150, 2))
+    raced = surfaces.race(rules, surface, [-1.0, 2.0], 150, gradient_noise=noise)
+    for (rule, config), run in zip(rules, raced):
+        alone = surfaces.run_optimizer(rule, surface, [-1.0, 2.0], 150, config, gradient_noise=noise)
+        assert run.status == alone.status
+        np.testing.assert_array_equal(run.path, alone.path)
+
+
+@pytest.mark.filterwarnings("error")
+def test_a_diverging_rule_stops_alone_and_the_others_go_on():
+    surface = surfaces.quadratic(10)
+    raced = surfaces.race([(optim.sgd, {"learning_rate": 0.3}), (optim.sgd, {"learning_rate": 0.1}),
+                           (optim.sgd_momentum, {"learning_rate": 5.0})], surface, None, 100)
+    assert raced[0].status.startswith("diverged at step") and raced[2].diverged
+    assert raced[1].status == "ran 100 steps" and raced[1].path.shape == (101, 2)
+    for run in raced:
+        assert np.all(np.abs(run.path) <= surface.escape_radius)
+
+
+def test_a_rule_that_raises_is_named_by_its_place():
+    def broken(w, dw, config=None):
+        raise KeyError("velocity")
+    with pytest.raises(surfaces.RuleFailed) as failure:
+        surfaces.race([(optim.sgd, None), (broken, None)], surfaces.quadratic(), None, 5)
+    assert failure.value.index == 1 and isinstance(failure.value.__cause__, KeyError)
+    with pytest.raises(KeyError, match="velocity"):  # a single run re-raises the rule's own error
+        surfaces.run_optimizer(broken, surfaces.quadratic(), None, 5)
+
+
+def test_a_rule_never_gets_the_race_arrays_to_change():
+    def vandal(w, dw, config=None):
+        next_w = w - 0.1 * dw
+        w *= 0
+        dw *= 0
+        return next_w, config
+    run, = surfaces.race([(vandal, None)], surfaces.quadratic(), None, 3)
+    path = [surfaces.quadratic().start.copy()]
+    for _ in range(3):
+        path.append(path[-1] - 0.1 * surfaces.quadratic().grad(path[-1]))
+    np.testing.assert_allclose(run.path, path)
