@@ -33,11 +33,15 @@ from widgets.explorer import Stepper  # noqa: E402
 
 FACTORIES = sorted(name for name in widgets.__all__ if name.endswith("_explorer")
                    or name in ("optimizer_race", "training_dashboard"))
-SLIDERS = (W.FloatLogSlider, W.FloatSlider, W.IntSlider)
+SLIDERS = (W.FloatLogSlider, W.FloatSlider, W.IntSlider, W.SelectionSlider)
 
 
 def slider_values(control, n: int) -> list:
     """``n`` distinct positions across the slider's range, in an order that moves back and forth."""
+    if isinstance(control, W.SelectionSlider):
+        options = [o[1] if isinstance(o, tuple) else o for o in control.options]
+        grid = [options[i] for i in np.linspace(0, len(options) - 1, min(n, len(options))).round().astype(int)]
+        return grid[::2] + grid[1::2][::-1]
     if isinstance(control, W.FloatLogSlider):
         grid = control.base ** np.linspace(control.min, control.max, n + 2)[1:-1]
     else:

@@ -13,6 +13,8 @@ RUNS = [
     ["bench_browser.py"],
     ["bench_conv.py"],
     ["bench_training.py"],
+    ["bench_grade.py"],
+    ["bench_hub.py"],
 ]
 
 if __name__ == "__main__":

@@ -7,13 +7,13 @@ import ipywidgets as W
 import numpy as np
 from matplotlib.ticker import LogLocator
 
-from course.diagnostics import expected_initial_loss
 from course.experiments import DeadUnitTraining
-from widgets.explorer import (REFERENCE_ACTIVATIONS, Choice, Explorer, Stepper, activation_choice, light_axes,
-                              new_figure, themed)
-
-CACHED_RUNS = 32
+from widgets.explorer import (REFERENCE_ACTIVATIONS, Choice, TrainingExplorer, activation_choice, advancing,
+                              light_axes, new_figure, themed)
 BIAS_INITS = {"+0.1": 0.1, "+0.01": 0.01, "0": 0.0, "-0.1": -0.1}
+# Learning rates on offer: the values the lab measures, and a few between (a slider of exact values: a log slider
+# would snap a preset's 3.0 to its grid in the browser).
+LEARNING_RATES = (0.01, 0.03, 0.1, 0.3, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0)
 ACTIVATIONS = ("relu", "leaky relu", "elu")
 PRESETS = {
     "healthy: learning rate 1": dict(activation="relu", learning_rate=1.0, bias_init="0"),
@@ -24,7 +24,7 @@ PRESETS = {
 }
 
 
-class DeadReluExplorer(Explorer):
+class DeadReluExplorer(TrainingExplorer):
     """Fraction of dead units per hidden layer and the loss over the training steps of
     course.experiments.DeadUnitTraining, for the setting of the controls.
 
@@ -32,7 +32,7 @@ class DeadReluExplorer(Explorer):
     ``["bias_init"]`` (a key of BIAS_INITS), ``["weight_scale"]``, ``["seed"]``. Artists: ``dead_lines`` (one Line2D
     per hidden layer), ``start_marks`` (the step-0 fractions), ``loss_line``; the fractions and loss are in
     ``readout`` (an HTML widget). ``training`` is the run on display; runs are cached per setting, and training
-    proceeds in slices of at most ``budget`` seconds so that the kernel stays responsive (widgets.explorer.Stepper).
+    proceeds in slices of at most ``budget`` seconds so that the kernel stays responsive (TrainingExplorer).
     """
 
     def __init__(self, relu=None, activation: str | None = None, learning_rate: float = 1.0, bias_init: str = "0",
@@ -46,17 +46,17 @@ class DeadReluExplorer(Explorer):
         controls = {
             "activation": W.Dropdown(options=list(self.choices), description="activation",
                                      value=activation or ("your relu" if relu is not None else "relu")),
-            "learning_rate": W.FloatLogSlider(value=learning_rate, min=-2, max=0.7, step=0.05,
-                                              description="learning rate", **slider),
+            "learning_rate": W.SelectionSlider(options=[(f"{v:g}", v) for v in LEARNING_RATES], value=learning_rate,
+                                               description="learning rate", continuous_update=False),
             "bias_init": W.Dropdown(options=list(BIAS_INITS), value=bias_init, description="bias init"),
             "weight_scale": W.FloatLogSlider(value=weight_scale, min=-3, max=1, step=0.1,
                                              description="weight scale", **slider),
             "seed": W.IntSlider(value=seed, min=0, max=9, description="seed", continuous_update=False),
         }
-        self.progress = W.IntProgress(value=0, min=0, max=steps, description="training")
         fig, (ax_dead, ax_loss) = new_figure(ncols=2, scale=scale)
         fig.subplots_adjust(left=0.08, right=0.98, bottom=0.2, top=0.8, wspace=0.25)
-        super().__init__(fig, controls, PRESETS)
+        super().__init__(fig, controls, PRESETS, budget)
+        self.progress.max = steps
 
         ax_dead.set_title("units with z <= 0 on every example (dead, for ReLU)", fontsize=9)
         colors = [f"C{i}" for i in range(len(self.hidden))]
@@ -67,46 +67,26 @@ class DeadReluExplorer(Explorer):
         ax_dead.set_xlim(-steps * 0.02, steps)
         ax_dead.set_ylim(-0.02, 1.02)
         ax_dead.legend(loc="center right", fontsize=7, frameon=False)
-        ax_loss.set_title("training loss", fontsize=9)
+        self.loss_axes(ax_loss, 3, steps, ylim=(1e-2, 1e1))
         self.loss_line, = ax_loss.plot([], [], lw=1.5, color="C3")
-        chance = expected_initial_loss(3)
-        ax_loss.axhline(chance, color="grey", lw=0.8, ls=":")
-        ax_loss.text(steps, chance, " chance: ln 3", fontsize=7, color="grey", ha="right", va="bottom")
-        ax_loss.set_yscale("log")
-        ax_loss.set_xlim(0, steps)
-        ax_loss.set_ylim(1e-2, 1e1)
         for ax in (ax_dead, ax_loss):
             ax.set_xlabel("step", fontsize=8)
         light_axes(ax_dead, ax_loss)
         ax_loss.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0), numticks=6))  # the loss spans few decades
         self.animate(*self.dead_lines, self.start_marks, self.loss_line)
 
-        self.runs: dict[tuple, DeadUnitTraining] = {}
         self.training: DeadUnitTraining | None = None
-        self.stepper = Stepper(self.show_training, budget, guard=self.safely)
         self.observe(self.update)
         self.safely(self.update)()
-
-    def controls_box(self) -> W.Box:
-        return W.VBox([super().controls_box(), self.progress])
 
     def update(self) -> None:
         c = {name: control.value for name, control in self.controls.items()}
         choice = self.choices[c["activation"]]
         self.show_choice_notes(c["activation"])
-        key = (choice.funcs, *c.values())
-        training = self.runs.pop(key, None) or DeadUnitTraining(
+        self.training = training = self.cached_run((choice.funcs, *c.values()), lambda: DeadUnitTraining(
             learning_rate=c["learning_rate"], bias_init=BIAS_INITS[c["bias_init"]], weight_scale=c["weight_scale"],
-            seed=c["seed"], steps=self.steps, hidden=self.hidden, activation=choice.funcs)
-        self.runs[key] = training  # most recently used last
-        while len(self.runs) > CACHED_RUNS:
-            self.runs.pop(next(iter(self.runs)))
-        self.training = training
-
-        def step() -> bool:
-            training.advance(2)
-            return training.done
-        self.stepper.start(step, training)
+            seed=c["seed"], steps=self.steps, hidden=self.hidden, activation=choice.funcs))
+        self.train(training, advancing([training], 2))
 
     def show_training(self, training: DeadUnitTraining) -> None:
         record = training.record()

@@ -34,8 +34,10 @@ from matplotlib.ticker import FormatStrFormatter, LogLocator, MaxNLocator, NullL
 from course import activations, checks
 from course.checks._guard import StudentCodeStopped, guarded
 from course.checks._harness import NOT_IMPLEMENTED, Mistake, call, evaluate, unpack
+from course.diagnostics import expected_initial_loss
 from course.gradcheck import eval_numerical_gradient_array, rel_error
 
+SLIDERS = (W.IntSlider, W.FloatSlider, W.FloatLogSlider, W.SelectionSlider)
 # (message, error, note) text colours readable on a light and on a dark figure
 TEXT_COLORS = {"light": ("#7a4b00", "firebrick", "#444444"), "dark": ("#ffcc66", "#ff7b7b", "#d0d0d0")}
 # theme -> matplotlib style. The dark theme keeps the default colour cycle: lines resolve "C0" when they are drawn
@@ -135,6 +137,9 @@ class Explorer:
         self.fig = fig
         for control in controls.values():
             control.style.description_width = "initial"  # whole labels, not "learning r..."
+            if isinstance(control, SLIDERS) and control.layout.width is None and len(control.description) > 16:
+                # a long label would squeeze the track: widen the slider by about the label's extra length
+                control.layout.width = f"{300 + 7 * (len(control.description) - 16)}px"
         self.controls = controls
         self.sliders = controls
         self.presets = dict(presets or {})
@@ -151,7 +156,7 @@ class Explorer:
         self._dynamic = []
         self._background = None  # (renderer, pixels of the static layer) after the last full draw
         self._update = None
-        self._holding = False
+        self._holding = 0
         self._owner = threading.get_ident()
         try:
             self._loop = asyncio.get_running_loop()
@@ -216,13 +221,14 @@ class Explorer:
 
     @contextlib.contextmanager
     def holding(self):
-        """Change several controls inside this block; the update runs once, at the end."""
-        self._holding = True
+        """Change several controls inside this block; the update runs once, at the end of the outermost block
+        (blocks nest: a preset that changes a control whose handler holds too still updates once)."""
+        self._holding += 1
         try:
             yield
         finally:
-            self._holding = False
-        if self._update is not None:
+            self._holding -= 1
+        if not self._holding and self._update is not None:
             self._update()
 
     def apply_preset(self, name: str) -> None:
@@ -292,6 +298,15 @@ class Explorer:
                 set_(*new)
                 self._background = None
 
+    def invalidate(self) -> None:
+        """The static layer (axes, ticks, titles, images drawn once) changed: make the next redraw a full one."""
+        self._background = None
+
+    @property
+    def text_colors(self) -> tuple[str, str]:
+        """(message, error) text colours readable in this explorer's theme, for text an explorer draws itself."""
+        return self._message_color, self._error_color
+
     @property
     def needs_full_draw(self) -> bool:
         """True when no static layer is saved, so the next frame must come from a full draw of the figure."""
@@ -354,16 +369,28 @@ class Explorer:
         return self.box._repr_mimebundle_(**kwargs)
 
 
+def advancing(runs, iterations: int):
+    """A :class:`Stepper` step: advance each of ``runs`` (objects with ``advance(n)`` and ``done``) by
+    ``iterations``; True once all are done."""
+    def step() -> bool:
+        for run in runs:
+            run.advance(iterations)
+        return all(run.done for run in runs)
+    return step
+
+
 class Stepper:
     """Run a long job in slices of at most ``budget`` seconds. ``start(step, job)`` calls ``step()`` repeatedly
     until it returns True (finished), calling ``on_slice(job)`` after every slice (e.g. to draw that job's
-    progress: a slice never draws another job's state). With a running event loop (a Jupyter kernel) it yields
-    to the loop between slices, so widget events keep flowing; without one (tests, scripts) it runs to the end at
-    once. Starting a new job abandons the previous one. ``guard`` wraps the slices run later from the loop (e.g.
-    Explorer.safely). Slices run on the thread that calls ``start`` (the explorer's owner thread)."""
+    progress: a slice never draws another job's state), and ``on_done(job)``, when given, just before the last
+    ``on_slice``. With a running event loop (a Jupyter kernel) it yields to the loop between slices, so widget
+    events keep flowing; without one (tests, scripts) it runs to the end at once. Starting a new job abandons the
+    previous one. ``guard`` wraps the slices run later from the loop (e.g. Explorer.safely). Slices run on the
+    thread that calls ``start`` (the explorer's owner thread)."""
 
-    def __init__(self, on_slice, budget: float = 0.1, guard=lambda func: func):
+    def __init__(self, on_slice, budget: float = 0.1, guard=lambda func: func, on_done=None):
         self.on_slice = on_slice
+        self.on_done = on_done
         self.budget = budget
         self._resume = guard(self._run)
         self._job = 0
@@ -378,6 +405,8 @@ class Stepper:
             finished = step()
             while not finished and time.perf_counter() < deadline:
                 finished = step()
+            if finished and self.on_done is not None:
+                self.on_done(job)
             self.on_slice(job)
             if finished:
                 return
@@ -387,6 +416,56 @@ class Stepper:
                 continue
             loop.call_later(0.005, self._resume, number, step, job)
             return
+
+
+class TrainingExplorer(Explorer):
+    """An explorer whose controls start training. It adds a ``progress`` bar under the controls; ``runs``, the runs
+    of the most recent settings (at most ``cached_runs``, most recently used last), from :meth:`cached_run`; and
+    :meth:`train`, which runs a job in slices of at most ``budget`` seconds (:class:`Stepper`), each drawn by the
+    subclass's ``show_training(job)``. When a job is done the next frame goes to the browser whole: while training,
+    ipympl sends each frame as its difference from the previous one, and a busy browser that drops one is left with
+    stale pixels until a whole frame repairs them."""
+
+    cached_runs = 32
+
+    def __init__(self, fig, controls: dict, presets: dict | None = None, budget: float = 0.05):
+        self.progress = W.IntProgress(value=0, min=0, max=1, description="training")
+        self.runs: dict = {}
+        super().__init__(fig, controls, presets)
+        self.stepper = Stepper(self.show_training, budget, guard=self.safely, on_done=self._send_whole_frame)
+
+    def controls_box(self) -> W.Box:
+        return W.VBox([super().controls_box(), self.progress])
+
+    def cached_run(self, key, make):
+        """The run cached for ``key`` (hashable: what the run depends on), or ``make()``'s new one."""
+        run = self.runs.pop(key, None) or make()
+        self.runs[key] = run
+        while len(self.runs) > self.cached_runs:
+            self.runs.pop(next(iter(self.runs)))
+        return run
+
+    def train(self, job, step) -> None:
+        """Advance ``job`` by calling ``step()`` (True when finished) in slices; ``show_training(job)`` draws it."""
+        self.stepper.start(step, job)
+
+    def show_training(self, job) -> None:
+        raise NotImplementedError("a TrainingExplorer draws its job in show_training(job)")
+
+    @staticmethod
+    def loss_axes(ax, classes: int, steps: int, ylim: tuple, title: str = "training loss") -> None:
+        """Prepare ``ax`` for a training loss over ``steps`` steps: log axis, ``ylim``, and a dotted line at chance,
+        ln ``classes``, the loss of a classifier that spreads its probability evenly over ``classes`` classes."""
+        ax.set_title(title, fontsize=9)
+        chance = expected_initial_loss(classes)
+        ax.axhline(chance, color="grey", lw=0.8, ls=":")
+        ax.text(steps, chance, f"chance: ln {classes} ", fontsize=7, color="grey", ha="right", va="bottom")
+        ax.set_yscale("log")
+        ax.set(xlim=(0, steps), ylim=ylim)
+
+    def _send_whole_frame(self, job) -> None:
+        if canvas_is_widget(self.fig):
+            self.fig.canvas._force_full = True
 
 
 # --- students' functions ----------------------------------------------------------------------------------------

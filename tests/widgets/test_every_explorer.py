@@ -14,7 +14,8 @@ from widgets.explorer import Explorer
 
 FACTORIES = sorted(name for name in widgets.__all__ if name.endswith("_explorer")
                    or name in ("optimizer_race", "training_dashboard"))
-FAST_OPTIONS = {"dead_relu_explorer": dict(steps=40, hidden=(20, 20))}
+FAST_OPTIONS = {"batchnorm_explorer": dict(steps=40), "dead_relu_explorer": dict(steps=40, hidden=(20, 20)),
+                "regularization_explorer": dict(epochs=100), "training_dashboard": dict(epochs=4)}
 
 
 def build(name: str) -> Explorer:
@@ -147,3 +148,29 @@ def test_the_dark_theme_darkens_the_figure_and_keeps_the_text_readable(name):
         assert abs(np.mean(to_rgb(text.get_color())) - background) > 0.4, f"{name}: {text.get_text()!r} is unreadable"
     with pytest.raises(ValueError, match="theme must be one of"):
         getattr(widgets, name)(theme="sepia")
+
+
+def on_grid(control: W.Widget, value) -> bool:
+    """Whether a slider can hold ``value`` exactly: the browser snaps a slider to its steps and sends the snapped
+    value back, so a preset off the grid would not stay what the lecturer chose."""
+    if isinstance(control, W.FloatLogSlider):
+        position = np.log(value) / np.log(control.base)
+    elif isinstance(control, (W.FloatSlider, W.IntSlider)):
+        position = value
+    elif isinstance(control, (W.Dropdown, W.ToggleButtons, W.RadioButtons, W.SelectionSlider, W.SelectMultiple)):
+        options = [o[1] if isinstance(o, tuple) else o for o in control.options]
+        return all(v in options for v in value) if isinstance(control, W.SelectMultiple) else value in options
+    else:
+        return True
+    steps = (position - control.min) / control.step
+    return control.min - 1e-9 <= position <= control.max + 1e-9 and abs(steps - round(steps)) < 1e-6
+
+
+@pytest.mark.parametrize("name", FACTORIES)
+def test_every_preset_value_lies_on_its_controls_grid(name):
+    e = build(name)
+    for preset, values in e.presets.items():
+        for control, value in values.items():
+            assert on_grid(e.controls[control], value), (
+                f"{name}: preset {preset!r} sets {control} = {value!r}, which its control cannot hold exactly "
+                f"(the browser would snap it)")
