@@ -1,5 +1,6 @@
-"""The student labs: generated from the solutions, free of solution text, and runnable by a student who has
-written nothing yet (only NotImplementedError, and checks that say "not implemented yet")."""
+"""The student labs: generated from the solutions, free of solution text, and never replacing a student's edits.
+(That an untouched lab runs top to bottom with checks saying "not implemented yet" is tested in a real JupyterLab:
+tests/browser/test_notebook_in_jupyterlab.py.)"""
 from __future__ import annotations
 
 import importlib.util
@@ -16,7 +17,6 @@ build_labs = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(build_labs)
 
 SOLUTIONS = sorted(build_labs.SOLUTIONS.glob("*.ipynb"))
-CHECK_CALL = re.compile(r"\bcheck_\w+\s*\(")
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
@@ -231,32 +231,3 @@ def test_solution_has_a_kernelspec_and_ran_top_to_bottom_without_errors(solution
     counts = [cell.execution_count for _, cell in code]
     assert counts == sorted(set(counts)), (
         f"{solution} was not executed top to bottom in one run (execution counts {counts}); restart and run all")
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("solution", SOLUTIONS, ids=ids(SOLUTIONS))
-def test_untouched_lab_runs_to_the_end_with_only_not_implemented(solution, kernel_env):
-    """The lab as the build writes it, run in labs/ by a student who has written nothing yet."""
-    from nbclient import NotebookClient
-
-    lab = build_labs.LABS / solution.name
-    nb = build_labs.make_lab(read(solution), str(solution))
-    NotebookClient(nb, kernel_name="python3", allow_errors=True, timeout=300,
-                   resources={"metadata": {"path": str(lab.parent)}}).execute(env=kernel_env)
-    has_stubs = any(c.cell_type == "code" and build_labs.CODE_STUB[0] in c.source for c in nb.cells)
-    problems = []
-    for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code":
-            continue
-        where = f"cell {index + 1}"
-        for out in cell.outputs:
-            if out.output_type == "error" and out.ename != "NotImplementedError":
-                problems.append(f"{where} raised {out.ename}: {out.evalue}")
-            if out.output_type == "stream" and out.name == "stderr" and "Traceback" in out.text:
-                problems.append(f"{where} printed a traceback:\n{out.text}")
-        if has_stubs and CHECK_CALL.search(cell.source):
-            printed = "".join(out.text for out in cell.outputs if out.output_type == "stream")
-            if "not implemented yet" not in printed or "✓" in printed:
-                problems.append(f"{where} (a check) should say 'not implemented yet' and pass nothing; "
-                                f"printed {printed!r}")
-    assert not problems, f"{lab} run untouched:\n" + "\n".join(problems)
