@@ -4,9 +4,12 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+PROXY  := configurable-http-proxy@5.3.0
 PORT   ?= 8888
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)  # Jupyter refuses root without it (containers)
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+# Two workers, each taking whole files (a notebook's cells must run in order, in one kernel).
+PARALLEL := -n 2 --dist loadfile
 # Printed numbers must not depend on how BLAS splits a matrix product: the notebooks run under two thread counts.
 BLAS_THREADS = OPENBLAS_NUM_THREADS=$(1) OMP_NUM_THREADS=$(1) MKL_NUM_THREADS=$(1)
 
@@ -29,6 +32,8 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@if command -v npm >/dev/null 2>&1; then npm install --prefix $(VENV) --silent --no-audit --no-fund $(PROXY); \
+	 else echo "no npm: the JupyterHub test will be skipped (it needs $(PROXY) from the npm registry)"; fi
 	@touch $(STAMP)
 
 lab: $(STAMP)
@@ -38,15 +43,15 @@ present: $(STAMP)
 	$(BIN)/python tools/present.py
 
 test: $(STAMP)
-	$(call BLAS_THREADS,1) MPLBACKEND=Agg $(BIN)/python -m pytest tests solutions $(NBVAL)
-	$(call BLAS_THREADS,3) MPLBACKEND=Agg $(BIN)/python -m pytest solutions $(NBVAL)
+	$(call BLAS_THREADS,1) MPLBACKEND=Agg $(BIN)/python -m pytest $(PARALLEL) tests solutions $(NBVAL)
+	$(call BLAS_THREADS,3) MPLBACKEND=Agg $(BIN)/python -m pytest $(PARALLEL) solutions $(NBVAL)
 
 test-fast: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m pytest tests -m "not browser and not slow"
+	MPLBACKEND=Agg $(BIN)/python -m pytest $(PARALLEL) tests -m "not browser and not slow"
 
 nbval: $(STAMP)
-	$(call BLAS_THREADS,1) MPLBACKEND=Agg $(BIN)/python -m pytest solutions $(NBVAL)
-	$(call BLAS_THREADS,3) MPLBACKEND=Agg $(BIN)/python -m pytest solutions $(NBVAL)
+	$(call BLAS_THREADS,1) MPLBACKEND=Agg $(BIN)/python -m pytest $(PARALLEL) solutions $(NBVAL)
+	$(call BLAS_THREADS,3) MPLBACKEND=Agg $(BIN)/python -m pytest $(PARALLEL) solutions $(NBVAL)
 
 solutions: $(STAMP)
 	cd solutions && env -u MPLBACKEND ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace *.ipynb

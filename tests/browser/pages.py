@@ -44,6 +44,19 @@ def settled_image(cell, timeout: float) -> str:
     return previous
 
 
+def nudge_first_slider(page, area, presses: int, timeout: float) -> tuple[str, bool]:
+    """Press ArrowRight ``presses`` times on the first enabled, visible slider inside ``area`` (a locator, once its
+    images have settled); return the slider's label and whether the canvases changed within ``timeout`` s."""
+    before = settled_image(area, timeout)
+    handle = area.locator(".widget-slider .noUi-target:not([disabled]) .noUi-handle >> visible=true").first
+    handle.scroll_into_view_if_needed()
+    label = handle.evaluate("h => h.closest('.widget-slider').querySelector('.widget-label')?.textContent")
+    handle.focus()
+    for _ in range(presses):
+        page.keyboard.press("ArrowRight")
+    return label, wait_for_new_image(area, before, timeout)
+
+
 def assert_no_error_output(page, when: str) -> None:
     errors = page.evaluate(ERROR_OUTPUTS)
     assert not errors, f"error or stderr output {when}:\n" + "\n\n".join(errors)

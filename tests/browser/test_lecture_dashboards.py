@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import pytest
 from conftest import CULL_IDLE_S, CULL_INTERVAL_S, open_page, save_screenshot
-from pages import CANVAS, TRAINING_DONE, assert_no_error_output, canvas_image, settled_image, wait_for_new_image
+from pages import CANVAS, TRAINING_DONE, assert_no_error_output, canvas_image, nudge_first_slider
 
 from widgets.lecture import explorer_presets, lecture_pages
 
@@ -64,13 +64,8 @@ def test_dashboard_renders_and_every_preset_and_slider_works(address, browser, v
             for preset in presets + presets[:1]:  # each in turn, then back to the first for the slider
                 view.get_by_role("button", name=preset, exact=True).click()
                 page.wait_for_function(TRAINING_DONE, timeout=LOAD_TIMEOUT_MS)
-            handle = view.locator(".widget-slider .noUi-target:not([disabled]) .noUi-handle").first
-            handle.scroll_into_view_if_needed()
-            before = settled_image(view, CANVAS_TIMEOUT_S)
-            handle.focus()
-            for _ in range(3):
-                page.keyboard.press("ArrowRight")
-            assert wait_for_new_image(view, before, CANVAS_TIMEOUT_S), f"{name}: the slider changed nothing"
+            label, changed = nudge_first_slider(page, view, 3, CANVAS_TIMEOUT_S)
+            assert changed, f"{name}: the slider {label!r} changed nothing"
             page.wait_for_function(TRAINING_DONE, timeout=LOAD_TIMEOUT_MS)
         assert_clean(page, voila, f"on {address}")
         save_screenshot(page, f"lecture-{Path(address).stem}")

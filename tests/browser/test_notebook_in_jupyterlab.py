@@ -1,16 +1,21 @@
-"""Every solution notebook in a real JupyterLab and a real browser: it runs without an error output, and moving the
-first slider of each explorer changes what its ipympl canvas shows. Explorers that train show a progress bar:
-the test waits until every bar is full before it looks for errors, so an error raised late is not missed.
-JupyterLab runs with its defaults, so slider events reach the kernel on a subshell thread."""
+"""Every lab as a student first opens it, in a real JupyterLab and a real browser: the lab generated from its
+solution (written afresh under test-artifacts/, so a student's edits in labs/ do not matter) runs top to bottom
+without an error output, every check says "not implemented yet" and passes nothing, and moving the first slider
+of each explorer (running on the reference code) changes what its ipympl canvas shows. Explorers that train show a
+progress bar: the test waits until every bar is full before it looks for errors, so an error raised late is not
+missed. JupyterLab runs with its defaults, so slider events reach the kernel on a subshell thread. (The solutions
+themselves are verified by nbval.)"""
 from __future__ import annotations
 
 import re
 import time
 from pathlib import Path
 
+import importlib.util
+
 import nbformat
 import pytest
-from pages import TRAINING_DONE, assert_no_error_output, canvas_image, settled_image, wait_for_new_image
+from pages import TRAINING_DONE, assert_no_error_output, nudge_first_slider
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,6 +26,18 @@ RUN_ALL_TIMEOUT_MS = 600_000
 CANVAS_TIMEOUT_S = 45
 TRAINING_TIMEOUT_MS = 120_000
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
+_spec = importlib.util.spec_from_file_location("build_labs", ROOT / "tools" / "build_labs.py")
+build_labs = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(build_labs)
+
+# For each cell that calls a check: (1-based index, whether its output says "not implemented yet", any ✓ in it).
+CHECK_CELLS = """() => window.jupyterapp.shell.currentWidget.content.widgets
+    .map((cell, i) => [cell, i + 1])
+    .filter(([cell]) => cell.model.type === 'code' && /\\bcheck_\\w+\\s*\\(/.test(cell.model.sharedModel.getSource()))
+    .map(([cell, i]) => {
+        const text = cell.node.querySelector('.jp-OutputArea')?.innerText ?? '';
+        return [i, text.includes('not implemented yet'), text.includes('✓')];
+    })"""
 EXPLORER_CALL = re.compile(r"\bwidgets\.(\w+_explorer|optimizer_race|training_dashboard)\(")
 
 KERNEL_IDLE = """() => {
@@ -69,14 +86,8 @@ def move_each_explorer_slider(page, path: str, expected: list[str]) -> None:
                                          f"found sliders with canvases in cells {[i + 1 for i in found]}")
     for name, index in zip(expected, found):
         cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
-        handle = cell.locator(".widget-slider .noUi-handle").first
-        handle.scroll_into_view_if_needed()
-        label = handle.evaluate("h => h.closest('.widget-slider').querySelector('.widget-label')?.textContent")
-        before = settled_image(cell, CANVAS_TIMEOUT_S)
-        handle.focus()
-        for _ in range(3):
-            page.keyboard.press("ArrowRight")
-        changed = wait_for_new_image(cell, before, CANVAS_TIMEOUT_S)
+        cell.scroll_into_view_if_needed()
+        label, changed = nudge_first_slider(page, cell, 3, CANVAS_TIMEOUT_S)
         assert changed, (f"{name} (cell {index + 1}): its canvas did not change within "
                          f"{CANVAS_TIMEOUT_S} s of moving the slider {label!r}")
     page.wait_for_function(TRAINING_DONE, timeout=TRAINING_TIMEOUT_MS)
@@ -118,12 +129,19 @@ def test_a_slider_redraws_an_ipympl_canvas(page, jupyter_lab, probe_notebook, sc
     screenshot(page, "probe")
 
 
-@pytest.mark.parametrize("notebook", SOLUTIONS, ids=[n.stem for n in SOLUTIONS])
-def test_solution_runs_and_its_explorers_respond(notebook, page, jupyter_lab, screenshot):
-    stored = notebook.read_bytes()
-    expected = explorer_calls(notebook)
-    path = notebook.relative_to(ROOT).as_posix()
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=[n.stem for n in SOLUTIONS])
+def test_the_untouched_lab_runs_and_its_explorers_respond(solution, page, jupyter_lab, screenshot):
+    lab = ROOT / "test-artifacts" / "labs" / solution.name
+    lab.parent.mkdir(parents=True, exist_ok=True)
+    notebook = build_labs.make_lab(nbformat.read(solution, as_version=4), str(solution))
+    nbformat.write(notebook, lab)
+    stored = lab.read_bytes()
+    path = lab.relative_to(ROOT).as_posix()
     open_and_run_all(page, jupyter_lab, path)
-    move_each_explorer_slider(page, path, expected)
-    screenshot(page, notebook.stem)
-    assert notebook.read_bytes() == stored, f"{notebook} was modified by the browser session"
+    if any(build_labs.CODE_STUB[0] in c.source for c in notebook.cells if c.cell_type == "code"):
+        # a lab with code to write: its checks wait for it (the start page shows a failing check on purpose)
+        wrong = [i for i, waiting, passed in page.evaluate(CHECK_CELLS) if not waiting or passed]
+        assert not wrong, f"{path}: check cells {wrong} should say 'not implemented yet' and pass nothing"
+    move_each_explorer_slider(page, path, explorer_calls(lab))
+    screenshot(page, solution.stem)
+    assert lab.read_bytes() == stored, f"{lab} was modified by the browser session"
