@@ -29,11 +29,10 @@ import ipywidgets as W  # noqa: E402
 import numpy as np  # noqa: E402
 
 import widgets  # noqa: E402
-from widgets.explorer import Stepper  # noqa: E402
+from widgets.explorer import SLIDERS, Stepper  # noqa: E402
 
 FACTORIES = sorted(name for name in widgets.__all__ if name.endswith("_explorer")
                    or name in ("optimizer_race", "training_dashboard"))
-SLIDERS = (W.FloatLogSlider, W.FloatSlider, W.IntSlider, W.SelectionSlider)
 
 
 def slider_values(control, n: int) -> list:
