@@ -138,8 +138,10 @@ class Explorer:
         for control in controls.values():
             control.style.description_width = "initial"  # whole labels, not "learning r..."
             if isinstance(control, SLIDERS) and control.layout.width is None and len(control.description) > 16:
-                # a long label would squeeze the track: widen the slider by about the label's extra length
-                control.layout.width = f"{300 + 7 * (len(control.description) - 16)}px"
+                # a long label would squeeze the track: widen the slider by about the label's extra length, in
+                # units of the font size on top of the theme's slider width, so a lecture's larger text widens it too
+                extra = 0.6 * (len(control.description) - 16)
+                control.layout.width = f"calc(var(--jp-widgets-inline-width) + {extra:.1f}em)"
         self.controls = controls
         self.sliders = controls
         self.presets = dict(presets or {})
@@ -317,8 +319,17 @@ class Explorer:
         the changing artists on top of it."""
         if event.renderer is getattr(self.fig.canvas, "renderer", None):
             self._background = (event.renderer, self.fig.canvas.copy_from_bbox(self.fig.bbox))
+            self._send_whole_frame()
         for artist in self._dynamic:
             artist.draw(event.renderer)
+
+    def _send_whole_frame(self) -> None:
+        """Make ipympl send the next frame whole, not as its difference from the frame before. The browser shows a
+        frame once its PNG is decoded, and a frame that arrives meanwhile replaces it: a lost difference would
+        leave stale pixels on the canvas for good (seen in dashboards driven quickly), a lost whole frame is just
+        skipped. A whole frame costs little more to encode (benchmarks/README.md)."""
+        if canvas_is_widget(self.fig):
+            self.fig.canvas._force_full = True
 
     def redraw(self) -> None:
         """Show the updated artists. Usually only the changing artists are drawn, over the saved static layer,
@@ -338,6 +349,7 @@ class Explorer:
             canvas.restore_region(saved[1])
             for artist in self._dynamic:
                 self.fig.draw_artist(artist)
+            self._send_whole_frame()
             canvas.blit(self.fig.bbox)
             return
         self._background = None
@@ -382,15 +394,13 @@ def advancing(runs, iterations: int):
 class Stepper:
     """Run a long job in slices of at most ``budget`` seconds. ``start(step, job)`` calls ``step()`` repeatedly
     until it returns True (finished), calling ``on_slice(job)`` after every slice (e.g. to draw that job's
-    progress: a slice never draws another job's state), and ``on_done(job)``, when given, just before the last
-    ``on_slice``. With a running event loop (a Jupyter kernel) it yields to the loop between slices, so widget
+    progress: a slice never draws another job's state). With a running event loop (a Jupyter kernel) it yields to the loop between slices, so widget
     events keep flowing; without one (tests, scripts) it runs to the end at once. Starting a new job abandons the
     previous one. ``guard`` wraps the slices run later from the loop (e.g. Explorer.safely). Slices run on the
     thread that calls ``start`` (the explorer's owner thread)."""
 
-    def __init__(self, on_slice, budget: float = 0.1, guard=lambda func: func, on_done=None):
+    def __init__(self, on_slice, budget: float = 0.1, guard=lambda func: func):
         self.on_slice = on_slice
-        self.on_done = on_done
         self.budget = budget
         self._resume = guard(self._run)
         self._job = 0
@@ -405,8 +415,6 @@ class Stepper:
             finished = step()
             while not finished and time.perf_counter() < deadline:
                 finished = step()
-            if finished and self.on_done is not None:
-                self.on_done(job)
             self.on_slice(job)
             if finished:
                 return
@@ -422,9 +430,7 @@ class TrainingExplorer(Explorer):
     """An explorer whose controls start training. It adds a ``progress`` bar under the controls; ``runs``, the runs
     of the most recent settings (at most ``cached_runs``, most recently used last), from :meth:`cached_run`; and
     :meth:`train`, which runs a job in slices of at most ``budget`` seconds (:class:`Stepper`), each drawn by the
-    subclass's ``show_training(job)``. When a job is done the next frame goes to the browser whole: while training,
-    ipympl sends each frame as its difference from the previous one, and a busy browser that drops one is left with
-    stale pixels until a whole frame repairs them."""
+    subclass's ``show_training(job)``."""
 
     cached_runs = 32
 
@@ -432,7 +438,7 @@ class TrainingExplorer(Explorer):
         self.progress = W.IntProgress(value=0, min=0, max=1, description="training")
         self.runs: dict = {}
         super().__init__(fig, controls, presets)
-        self.stepper = Stepper(self.show_training, budget, guard=self.safely, on_done=self._send_whole_frame)
+        self.stepper = Stepper(self.show_training, budget, guard=self.safely)
 
     def controls_box(self) -> W.Box:
         return W.VBox([super().controls_box(), self.progress])
@@ -463,9 +469,6 @@ class TrainingExplorer(Explorer):
         ax.set_yscale("log")
         ax.set(xlim=(0, steps), ylim=ylim)
 
-    def _send_whole_frame(self, job) -> None:
-        if canvas_is_widget(self.fig):
-            self.fig.canvas._force_full = True
 
 
 # --- students' functions ----------------------------------------------------------------------------------------
