@@ -71,6 +71,9 @@ def sandbox_kernel(folder: Path, check_limit: float = CHECK_LIMIT) -> AsyncKerne
     env = {"COURSE_GRADE_DIR": str(folder), "HOME": str(folder), "IPYTHONDIR": str(folder / ".ipython"),
            "MPLCONFIGDIR": str(folder / ".matplotlib"), "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1",
            "COURSE_CHECK_TIME_LIMIT": str(check_limit),
+           # one BLAS thread per kernel: submissions graded side by side (--jobs) then share the cores instead of
+           # fighting over them, and a lab's numbers do not depend on the machine's core count
+           "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     (specs / "kernel.json").write_text(json.dumps({
         "argv": [sys.executable, "-m", "course.grade.sandbox", "-f", "{connection_file}"],
