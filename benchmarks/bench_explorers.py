@@ -5,10 +5,11 @@ For each explorer, its first slider is moved through a cycle of values (events),
   artists over a saved static layer; when limits change they ask for a full draw, which is included);
 - **full redraw**: the same update followed by a full draw of the figure, for comparison;
 - under ipympl (the default run), each event also includes encoding the frame as ipympl does before sending it
-  (`canvas.get_diff_image()`, a PNG of the changed pixels). With --agg: compute and redraw only.
-Explorers that train (those with a `stepper`) run inside an asyncio event loop, as in a kernel: the table gives how
-long the event keeps the loop busy (its first slice plus redraw) and the longest slice after it, i.e. the longest
-the kernel is ever blocked, and how long the whole training takes in the background.
+  (`canvas.get_diff_image()`: a PNG of the whole frame, as the explorers ask). With --agg: compute and redraw only.
+The optimizer race is also timed on each of its surfaces, every rule shown. Explorers that train (those with a
+`stepper`) run inside an asyncio event loop, as in a kernel: the table gives how long the event keeps the loop busy
+(its first slice plus redraw) and the longest slice after it, i.e. the longest the kernel is ever blocked, and how
+long the whole training takes in the background.
 
 Run: .venv/bin/python benchmarks/bench_explorers.py [events] [--agg] [--only NAME]
 """
@@ -86,6 +87,19 @@ def bench_static(name: str, events: int) -> list[tuple]:
     return [(f"{name}: {control_name} event", event), (f"{name}: same update, full redraw", full)]
 
 
+def bench_race_surfaces(events: int) -> list[tuple]:
+    """The optimizer race on every surface, all rules shown, 200 steps: moving the start, and the gradient noise."""
+    rows = []
+    for surface in widgets.optimizer_race().controls["surface"].options:
+        explorer = widgets.optimizer_race(surface=surface, steps=200)
+        explorer.fig.canvas.draw()
+        for name in ("x0", "noise"):
+            control = explorer.controls[name]
+            ms = time_events(explorer, control, slider_values(control, events + 2), full=False)
+            rows.append((f"optimizer_race on {surface}: {name} event", ms))
+    return rows
+
+
 def bench_training(name: str, events: int) -> list[tuple]:
     """Inside a running loop: the event's own duration, the longest slice after it, the time until training ends."""
     async def scenario():
@@ -130,9 +144,9 @@ def explorer_done(explorer) -> bool:
 
 
 def main() -> None:
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    events = int(args[0]) if args else 40
     only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else None
+    args = [a for a in sys.argv[1:] if not a.startswith("--") and a != only]
+    events = int(args[0]) if args else 40
     backend = "Agg (compute + redraw)" if AGG else "ipympl (compute + redraw + PNG frame)"
     print(f"| explorer event ({backend}) | median | p95 |\n|---|---|---|")
     for name in FACTORIES:
@@ -141,6 +155,8 @@ def main() -> None:
         probe = getattr(widgets, name)()
         rows = bench_training(name, min(events, 12)) if isinstance(getattr(probe, "stepper", None), Stepper) \
             else bench_static(name, events)
+        if name == "optimizer_race":
+            rows += bench_race_surfaces(events)
         for label, ms in rows:
             print(f"| {label} | {np.median(ms):.1f} ms | {np.percentile(ms, 95):.1f} ms |", flush=True)
 
