@@ -25,7 +25,7 @@ help:
 	@echo "make labs        rebuild labs/ from solutions/"
 	@echo "make release     write the student bundle: dist/training-nets-course/ and its .tar.gz"
 	@echo "make grade SUBMISSIONS=folder   grade submitted labs into grades/ (course.grade)"
-	@echo "make benchmarks  measure slider latency, conv speed and training throughput"
+	@echo "make benchmarks  measure explorer latency (in process and in Chromium), conv, training, grading, hub"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python >= 3.10 is needed; found " + sys.version.split()[0])'

@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course.grade import grade
+from course.grade import find_submissions, grade
 from course.grade.plan import course_labs, identify
 from course.grade.report import mistake_name, summarize
 from course.grade.run import Grade
@@ -58,6 +58,20 @@ def test_the_plan_of_a_lab_is_its_check_calls():
     assert plan[1].arguments == ("sigmoid_forward", "sigmoid_backward")
     assert identify(Path("subs/alice/alice_01_activation_functions (1).ipynb"), labs) == ("alice", LAB)
     assert identify(Path("subs/bob/homework.ipynb"), labs) == ("bob", None)
+    # the student is the first folder below the one searched, however deep the notebook lies
+    for layout in ("class/carol/NB.ipynb", "home/carol/labs/NB.ipynb", "submitted/carol/ps1/NB.ipynb"):
+        path = Path(layout.replace("NB", LAB))
+        assert identify(path, labs, root=Path(path.parts[0])) == ("carol", LAB)
+    assert identify(Path("carol") / f"{LAB}.ipynb", labs, root=Path("carol")) == ("carol", LAB)
+
+
+def test_submissions_are_found_in_any_layout_without_checkpoints_or_backups(tmp_path):
+    for name in ["alice/labs", "alice/labs/.ipynb_checkpoints", "alice/labs/backups", "bob"]:
+        (tmp_path / name).mkdir(parents=True, exist_ok=True)
+        (tmp_path / name / f"{LAB}.ipynb").write_text("{}")
+    found = find_submissions([tmp_path, tmp_path / "bob" / f"{LAB}.ipynb"])
+    assert found == [(tmp_path / "alice/labs" / f"{LAB}.ipynb", tmp_path), (tmp_path / "bob" / f"{LAB}.ipynb", tmp_path),
+                     (tmp_path / "bob" / f"{LAB}.ipynb", None)]
 
 
 def test_mistakes_are_counted_by_name_in_the_class_report():
@@ -118,8 +132,9 @@ def graded(tmp_path_factory):
                               f"{str(outside / 'spawned.txt')!r}])")
     for student, nb in [("alice", solution), ("bob", mistakes), ("carol", lab), ("dave", hanging),
                         ("erin", killer), ("frank", rude)]:
-        (subs / student).mkdir(parents=True)
-        nbformat.write(nb, subs / student / f"{LAB}.ipynb")
+        folder = subs / student / "labs" if student == "alice" else subs / student  # alice: a hub home's layout
+        folder.mkdir(parents=True)
+        nbformat.write(nb, folder / f"{LAB}.ipynb")
     (subs / "heidi").mkdir()
     (subs / "heidi" / f"{LAB}.ipynb").write_text("{not a notebook")
     outside.mkdir()

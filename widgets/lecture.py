@@ -12,7 +12,7 @@ passes to the kernel (``QUERY_STRING``), so a link in a slide can open a dashboa
 
 - ``show``: factory names to show (comma-separated); the page's other explorers are left out
 - ``preset``: the preset to open at; ``hide``: control names to hide (comma-separated)
-- ``predict``: 1 to start with the predict-then-reveal switch on (the figure hidden until Reveal)
+- ``predict``: 1 to start with the predict-then-reveal switch on (with ``preset``: the figure hidden until Reveal)
 - ``theme``: light or dark (Voila darkens the page with the same parameter); ``scale``: figure size, 1.5 by default
 """
 from __future__ import annotations

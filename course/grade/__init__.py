@@ -4,7 +4,8 @@ the mistakes to address next lecture.
 
     python -m course.grade SUBMISSIONS... --out DIR [--jobs N] [--cell-limit S] [--total-limit S]
 
-Each submission (a lab notebook, or a folder searched for them; the student is the folder holding the notebook)
+Each submission (a lab notebook, or a folder searched for them; the student is the first folder below the one
+searched, or the folder holding a notebook named on its own: course.grade.plan.identify)
 runs in its own temporary copy, in its own kernel confined to that copy (course.grade.sandbox), with a time limit
 per cell and for the whole notebook; then the lab's checks (every ``checks.check_*`` call of the lab notebook,
 course.grade.plan) are replayed on the functions it defines. Submissions are never modified; a submission that
@@ -25,14 +26,19 @@ from course.grade.run import Grade, grade_submission
 __all__ = ["Grade", "find_submissions", "grade"]
 
 
-def find_submissions(paths) -> list[Path]:
-    """The notebooks among ``paths``: files as given, folders searched recursively (checkpoints skipped)."""
+SKIPPED_FOLDERS = {".ipynb_checkpoints", "backups"}  # Jupyter's autosaves; copies kept by tools/build_labs.py
+
+
+def find_submissions(paths) -> list[tuple[Path, Path | None]]:
+    """(notebook, the folder it was found in, or None for a file named on its own) for the notebooks among
+    ``paths``: files as given, folders searched recursively (checkpoint and backup folders skipped)."""
     found = []
     for path in map(Path, paths):
         if path.is_dir():
-            found += [p for p in sorted(path.rglob("*.ipynb")) if ".ipynb_checkpoints" not in p.parts]
+            found += [(p, path) for p in sorted(path.rglob("*.ipynb"))
+                      if not SKIPPED_FOLDERS & set(p.relative_to(path).parts)]
         elif path.exists():
-            found.append(path)
+            found.append((path, None))
         else:
             raise FileNotFoundError(f"no such submission: {path}")
     return found
@@ -50,8 +56,8 @@ def grade(paths, out, jobs: int = 2, cell_limit: float = 60, total_limit: float 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     grades, work = [], []
-    for path in find_submissions(paths):
-        student, lab = identify(path, labs)
+    for path, root in find_submissions(paths):
+        student, lab = identify(path, labs, root)
         if lab is None:
             grades.append(Grade(student, path.stem, "-", "crashed",
                                 f"{path.name} is not a lab of this course (expected a name containing one of: "

@@ -54,8 +54,12 @@ def course_labs(labs: Path = LABS) -> dict[str, list[CheckCall]]:
     return {name: plan for name, plan in plans.items() if plan}
 
 
-def identify(submission: Path, labs: dict) -> tuple[str, str | None]:
-    """(student, lab) of a submitted notebook: the student is the folder holding it, the lab the course lab whose
-    name the file name contains ("alice/01_activation_functions.ipynb"); lab None when there is none."""
+def identify(submission: Path, labs: dict, root: Path | None = None) -> tuple[str, str | None]:
+    """(student, lab) of a submitted notebook, found under the folder ``root`` (None: the notebook was named on
+    its own). The student is the first folder below ``root`` on the way to the notebook, so a class folder can hold
+    one folder per student laid out in any way: "class/alice/01_....ipynb", hub homes "home/alice/labs/01_....ipynb",
+    nbgrader's "submitted/alice/ps1/01_....ipynb"; a notebook directly in ``root`` (or named on its own) belongs to
+    the folder holding it. The lab is the course lab whose name the file name contains; None when there is none."""
     lab = next((name for name in sorted(labs, key=len, reverse=True) if name in submission.stem), None)
-    return submission.parent.name, lab
+    below = submission.relative_to(root).parts if root is not None else ()
+    return (below[0] if len(below) > 1 else submission.parent.name), lab

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,8 +102,8 @@ def grade_submission(path: Path, student: str, lab: str, plan: list[CheckCall], 
     def every(status, detail):
         return [Grade(student, lab, call.function, status, detail) for call in plan]
 
-    folder = workdir / f"{student}-{lab}"
-    folder.mkdir(parents=True)
+    # a folder per notebook, not per (student, lab): a student may hand in two copies of a lab
+    folder = Path(tempfile.mkdtemp(prefix=f"{student}-{lab}-", dir=workdir))
     copy = folder / path.name
     shutil.copyfile(path, copy)
     try:
