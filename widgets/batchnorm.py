@@ -97,6 +97,8 @@ class BatchNormExplorer(TrainingExplorer):
     setting and train in slices of at most ``budget`` seconds (widgets.explorer.TrainingExplorer).
     """
 
+    cached_runs = 24
+
     def __init__(self, batchnorm=None, gain: float = 0.1, learning_rate: float = 0.1, batch_size: int = 32,
                  momentum: float = 0.9, seed: int = 0, show: str = "with batch norm", steps: int = STEPS,
                  budget: float = 0.05, scale: float = 1.0):
@@ -153,7 +155,6 @@ class BatchNormExplorer(TrainingExplorer):
         ax_rows.tick_params(labelsize=7)
         self.animate(*self.ridgeline.artists, *self.loss_lines.values(), *self.accuracy_lines.values())
 
-        self.cached_runs = 24
         self.trainings: dict[str, BatchNormTraining | None] = {}
         self.observe(self.update)
         self.safely(self.update)()
@@ -161,11 +162,11 @@ class BatchNormExplorer(TrainingExplorer):
     # --- training -------------------------------------------------------------------------------------------------
     def _run(self, key: tuple, **settings) -> BatchNormTraining:
         """The cached run for ``key``, or a new one with ``settings``; the most recently used stay cached."""
-        return self.cached_run(key, lambda: BatchNormTraining(steps=self.steps, hidden=HIDDEN,
+        return self.runs.fetch(key, lambda: BatchNormTraining(steps=self.steps, hidden=HIDDEN,
                                                               eval_every=EVAL_EVERY, **settings))
 
     def update(self) -> None:
-        c = {name: control.value for name, control in self.controls.items()}
+        c = self.settings
         self.controls["momentum"].disabled = c["batch_size"] < 2  # no batch norm to average for
         choice = self.choices[LABEL]
         self.show_choice_notes(LABEL)

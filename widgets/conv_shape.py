@@ -527,7 +527,7 @@ class ConvShapeExplorer(Explorer):
     def update(self) -> None:
         if self._syncing:
             return
-        c = {name: control.value for name, control in self.controls.items()}
+        c = self.settings
         view = c["view"]
         self._show_view(view)
         shown = self.views[view]

@@ -80,10 +80,10 @@ class DeadReluExplorer(TrainingExplorer):
         self.safely(self.update)()
 
     def update(self) -> None:
-        c = {name: control.value for name, control in self.controls.items()}
+        c = self.settings
         choice = self.choices[c["activation"]]
         self.show_choice_notes(c["activation"])
-        self.training = training = self.cached_run((choice.funcs, *c.values()), lambda: DeadUnitTraining(
+        self.training = training = self.runs.fetch((choice.funcs, *c.values()), lambda: DeadUnitTraining(
             learning_rate=c["learning_rate"], bias_init=BIAS_INITS[c["bias_init"]], weight_scale=c["weight_scale"],
             seed=c["seed"], steps=self.steps, hidden=self.hidden, activation=choice.funcs))
         self.train(training, advancing([training], 2))

@@ -233,6 +233,11 @@ class Explorer:
         if not self._holding and self._update is not None:
             self._update()
 
+    @property
+    def settings(self) -> dict:
+        """The controls' current values by name."""
+        return {name: control.value for name, control in self.controls.items()}
+
     def apply_preset(self, name: str) -> None:
         """Set the controls to the values of ``presets[name]`` and update once."""
         if name not in self.presets:
@@ -391,6 +396,27 @@ def advancing(runs, iterations: int):
     return step
 
 
+class RecentRuns(dict):
+    """Runs (or any results) by the settings they were made for, hashable keys: at most ``size`` of them, the least
+    recently used dropped first (most recently used last)."""
+
+    def __init__(self, size: int):
+        super().__init__()
+        self.size = size
+
+    def keep(self, key, run):
+        """Store ``run`` for ``key`` as the most recent; return it."""
+        self.pop(key, None)
+        self[key] = run
+        while len(self) > self.size:
+            del self[next(iter(self))]
+        return run
+
+    def fetch(self, key, make):
+        """The run kept for ``key``, or ``make()``'s new one; either way the most recent now."""
+        return self.keep(key, self.pop(key) if key in self else make())
+
+
 class Stepper:
     """Run a long job in slices of at most ``budget`` seconds. ``start(step, job)`` calls ``step()`` repeatedly
     until it returns True (finished), calling ``on_slice(job)`` after every slice (e.g. to draw that job's
@@ -428,7 +454,7 @@ class Stepper:
 
 class TrainingExplorer(Explorer):
     """An explorer whose controls start training. It adds a ``progress`` bar under the controls; ``runs``, the runs
-    of the most recent settings (at most ``cached_runs``, most recently used last), from :meth:`cached_run`; and
+    of the most recent settings (a :class:`RecentRuns` of at most ``cached_runs``: ``self.runs.fetch(key, make)``); and
     :meth:`train`, which runs a job in slices of at most ``budget`` seconds (:class:`Stepper`), each drawn by the
     subclass's ``show_training(job)``."""
 
@@ -436,20 +462,12 @@ class TrainingExplorer(Explorer):
 
     def __init__(self, fig, controls: dict, presets: dict | None = None, budget: float = 0.05):
         self.progress = W.IntProgress(value=0, min=0, max=1, description="training")
-        self.runs: dict = {}
+        self.runs = RecentRuns(self.cached_runs)
         super().__init__(fig, controls, presets)
         self.stepper = Stepper(self.show_training, budget, guard=self.safely)
 
     def controls_box(self) -> W.Box:
         return W.VBox([super().controls_box(), self.progress])
-
-    def cached_run(self, key, make):
-        """The run cached for ``key`` (hashable: what the run depends on), or ``make()``'s new one."""
-        run = self.runs.pop(key, None) or make()
-        self.runs[key] = run
-        while len(self.runs) > self.cached_runs:
-            self.runs.pop(next(iter(self.runs)))
-        return run
 
     def train(self, job, step) -> None:
         """Advance ``job`` by calling ``step()`` (True when finished) in slices; ``show_training(job)`` draws it."""

@@ -94,7 +94,7 @@ class GradcheckExplorer(Explorer):
         self.safely(self.update)()
 
     def update(self) -> None:
-        c = {name: control.value for name, control in self.controls.items()}
+        c = self.settings
         kinked = FUNCTIONS[c["function"]]
         self.controls["kink_distance"].disabled = not kinked
         distance = c["kink_distance"] if kinked else None

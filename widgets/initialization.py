@@ -195,7 +195,7 @@ class InitExplorer(Explorer):
 
     # --- update ---------------------------------------------------------------------------------------------
     def update(self) -> None:
-        c = {name: control.value for name, control in self.controls.items()}
+        c = self.settings
         uses_scale = self._uses_scale(c["init"])
         self.controls["weight_scale"].disabled = not uses_scale
         self.show_note("\n".join(choice.note for label, choice in self.choices.items()

@@ -9,8 +9,8 @@ import numpy as np
 
 from course import checks
 from course.experiments import COSTS, NeuronRun, epochs_to_reach, matched_rate, train_sigmoid_neuron
-from widgets.explorer import (Choice, Explorer, StudentCodeError, light_axes, new_figure, prefer_student, themed,
-                              watched)
+from widgets.explorer import (Choice, Explorer, RecentRuns, StudentCodeError, light_axes, new_figure, prefer_student,
+                              themed, watched)
 
 EPOCHS = 300  # Nielsen's figures run 300 epochs
 NIELSEN_RATE = 0.15  # his quadratic-cost learning rate; 0.005 for the cross-entropy figures
@@ -92,21 +92,16 @@ class LossSlowdownExplorer(Explorer):
         for ax in (ax_cost, ax_output, ax_gradient):
             ax.set_xticks(np.linspace(0, epochs, 4).round())
         self.animate(self.cost_line, self.output_line, self.gradient_line, self.error_line)
-        self.runs: dict[tuple, object] = {}
+        self.runs = RecentRuns(CACHED_RUNS)
         self.run = None
         self.observe(self.update)
         self.safely(self.update)()
 
     def update(self) -> None:
-        c = {name: control.value for name, control in self.controls.items()}
+        c = self.settings
         choice = self.choices[c["cost"]]
         self.show_choice_notes(c["cost"])
-        key = (choice.funcs, *c.values())
-        run = self.runs.pop(key, None) or self._train(choice, c)
-        self.runs[key] = run  # most recently used last
-        while len(self.runs) > CACHED_RUNS:
-            self.runs.pop(next(iter(self.runs)))
-        self.run = run
+        self.run = run = self.runs.fetch((choice.funcs, *c.values()), lambda: self._train(choice, c))
 
         self.cost_line.set_ydata(run.cost)
         self.output_line.set_ydata(run.output)

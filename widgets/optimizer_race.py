@@ -15,8 +15,8 @@ from course import checks, optim, surfaces
 from course.checks._guard import StudentCodeStopped, guarded
 from course.experiments import (QuadraticTheory, gd_rate, gradient_noise, gradient_scale, lbfgs_trajectory,
                                 measured_rate, momentum_rate, quadratic_theory)
-from widgets.explorer import (Choice, Explorer, StudentCodeError, light_axes, new_figure, prefer_student, themed,
-                              watched)
+from widgets.explorer import (Choice, Explorer, RecentRuns, StudentCodeError, light_axes, new_figure, prefer_student,
+                              themed, watched)
 
 RULES = {"sgd": "SGD", "sgd_momentum": "momentum", "nesterov": "Nesterov", "adagrad": "AdaGrad",
          "rmsprop": "RMSProp", "adam": "Adam"}  # rule name -> label
@@ -230,7 +230,7 @@ class OptimizerRace(Explorer):
                      *self.theory_lines.values())
 
         self.runs: dict = {}
-        self._cache: dict = {}
+        self._cache = RecentRuns(CACHED_RUNS)
         self._shown_surface = None
         self._set_start_range(_surface(SURFACES[surface], condition, angle))
         controls["surface"].observe(self.on_owner_thread(self.safely(self._surface_changed)), names="value")
@@ -291,15 +291,7 @@ class OptimizerRace(Explorer):
         except StudentCodeStopped as exc:
             raise StudentCodeError(self.labels[students[0]], str(exc)) from None
 
-    def _remember(self, key: tuple, run) -> None:
-        self._cache[key] = run
-        while len(self._cache) > CACHED_RUNS:
-            self._cache.pop(next(iter(self._cache)))
-
     # --- controls -------------------------------------------------------------------------------------------------
-    def _values(self) -> dict:
-        return {name: control.value for name, control in self.controls.items()}
-
     def _surface_of(self, c: dict) -> surfaces.Surface:
         return _surface(SURFACES[c["surface"]], c["condition"], c["angle"])
 
@@ -325,7 +317,7 @@ class OptimizerRace(Explorer):
                     control.value = control.min + round((value - control.min) / START_STEP) * START_STEP
 
     def _theory(self) -> QuadraticTheory:
-        return quadratic_theory(self._surface_of(self._values()).hessian(np.zeros(2)))
+        return quadratic_theory(self._surface_of(self.settings).hessian(np.zeros(2)))
 
     def set_gd_optimum(self) -> None:
         """Set the learning rate to gradient descent's best on the quadratic, 2 / (lambda_min + lambda_max), on the
@@ -352,7 +344,7 @@ class OptimizerRace(Explorer):
 
     # --- the race -------------------------------------------------------------------------------------------------
     def update(self) -> None:
-        c = self._values()
+        c = self.settings
         surface = self._surface_of(c)
         for control in (self.controls["condition"], self.controls["angle"], self.gd_button, self.momentum_button):
             control.disabled = surface.name != "quadratic"
@@ -369,12 +361,10 @@ class OptimizerRace(Explorer):
             noise = gradient_noise(steps, c["noise"] * gradient_scale(surface))
             runs = self._race(missing, surface, start, steps, [configs[key] for key in missing], noise)
             for key, run in zip(missing, runs):
-                self._remember(cache_keys[key], run)
+                self._cache.keep(cache_keys[key], run)
         self.runs = {key: self._cache[cache_keys[key]] for key in shown}
         if c[LBFGS]:
-            if (LBFGS, *place) not in self._cache:
-                self._remember((LBFGS, *place), lbfgs_trajectory(surface, start, steps))
-            self.runs[LBFGS] = self._cache[(LBFGS, *place)]
+            self.runs[LBFGS] = self._cache.fetch((LBFGS, *place), lambda: lbfgs_trajectory(surface, start, steps))
         self._draw_runs(surface, start, steps)
         self.show_readout(self._theory_line(surface, start, c) + self._finish_line(surface))
         self.show_note(self._notes())

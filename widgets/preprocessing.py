@@ -115,7 +115,7 @@ class PreprocessingExplorer(Explorer):
         self.safely(self.update)()
 
     def update(self) -> None:
-        c = {name: control.value for name, control in self.controls.items()}
+        c = self.settings
         self.show_note("\n".join(choice.note for choice in self.choices.values() if choice.note))
         train = correlated_cloud(self.train_draws, c["correlation"], c["offset"], c["spread_ratio"])
         test = correlated_cloud(self.test_draws[:c["test_points"]], c["correlation"], c["offset"], c["spread_ratio"])

@@ -54,6 +54,8 @@ class RegularizationExplorer(TrainingExplorer):
     seconds (widgets.explorer.TrainingExplorer). ``choices`` maps "L2", "L1" and "dropout" to the functions in use.
     """
 
+    cached_runs = 16
+
     def __init__(self, l2_penalty=None, l1_penalty=None, dropout=None, strength: float = 0.0, penalty: str = "L2",
                  keep: float = 1.0, points: int = 60, label_noise: float = 0.2, epochs: int = 1000,
                  hidden: tuple[int, ...] = (64, 64), seed: int = 0, budget: float = 0.05, scale: float = 1.0):
@@ -130,20 +132,19 @@ class RegularizationExplorer(TrainingExplorer):
         self.animate(self.boundary, self.train_points, self.wrong_points, self.train_curve, self.val_curve,
                      self.best_line, self.weight_hist.artist)
 
-        self.cached_runs = 16
         self.training = None
         self._frames = weakref.WeakKeyDictionary()  # run -> (epoch, what the figure shows of it), while it is cached
         self.observe(self.update)
         self.safely(self.update)()
 
     def update(self) -> None:
-        c = {name: control.value for name, control in self.controls.items()}
+        c = self.settings
         self.controls["penalty"].disabled = c["strength"] == 0
         penalty, dropout = self.choices[c["penalty"]], self.choices["dropout"]
         self.show_note("\n".join(choice.note for choice in (penalty, dropout) if choice.note))
         key = (c["strength"] and (c["penalty"], penalty.funcs), c["keep"] < 1 and dropout.funcs, c["strength"],
                c["keep"], c["points"], c["label_noise"], c["epochs"])  # what the run depends on
-        self.training = training = self.cached_run(key, lambda: moons_training(
+        self.training = training = self.runs.fetch(key, lambda: moons_training(
             c["points"], c["label_noise"], c["epochs"], self.seed, hidden=self.hidden,
             regularizer=Regularizer(penalty=penalty.funcs[0], reg=c["strength"], keep=c["keep"],
                                     dropout=dropout.funcs)))

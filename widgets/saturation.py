@@ -93,7 +93,7 @@ class SaturationExplorer(Explorer):
         self.safely(self.update)()
 
     def update(self) -> None:
-        c = {name: control.value for name, control in self.controls.items()}
+        c = self.settings
         self.controls["weight_scale"].disabled = c["init"] != "fixed scale"
         choice = self.choices[c["activation"]]
         self.show_choice_notes(c["activation"])

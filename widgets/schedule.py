@@ -151,7 +151,7 @@ class ScheduleExplorer(Explorer):
             raise StudentCodeError(students[0].label, str(exc)) from None
 
     def update(self) -> None:
-        c = {name: control.value for name, control in self.controls.items()}
+        c = self.settings
         self.runs = runs = self._run(c)
         epochs = np.arange(EPOCHS + 1)
         steps = np.arange(runs.loss.shape[1])

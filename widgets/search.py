@@ -169,7 +169,7 @@ class SearchExplorer(Explorer):
     def update(self) -> None:
         if self.landscape is None:
             return
-        c = {name: control.value for name, control in self.controls.items()}
+        c = self.settings
         self.show_choice_notes(c["sampler"])
         if c["sampler"] not in self.prepared:  # a student's sampler that failed while prepared: now the reference
             self._prepare(c["sampler"])

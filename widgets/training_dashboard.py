@@ -128,11 +128,11 @@ class TrainingDashboard(TrainingExplorer):
         return tiles.reshape(rows, cols, 9, 9).transpose(0, 2, 1, 3).reshape(rows * 9, cols * 9)[:-1, :-1]
 
     def update(self) -> None:
-        c = {name: control.value for name, control in self.controls.items()}
+        c = self.settings
         choice = self.choices[self.ratio_label]
         self.show_choice_notes(self.ratio_label)
         key = (choice.funcs, *c.values())
-        self.training = training = self.cached_run(key, lambda: WatchedTraining(
+        self.training = training = self.runs.fetch(key, lambda: WatchedTraining(
             learning_rate=c["learning_rate"], reg=c["reg"], batch_size=c["batch_size"], init_scale=c["init_scale"],
             train_size=c["train_size"], update_rule=c["update_rule"], hidden=self.hidden, epochs=self.epochs,
             seed=self.seed, data=self.data, ratio=choice.funcs[0]))

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import widgets
-from widgets.explorer import Explorer
+from widgets.explorer import Explorer, RecentRuns
 
 FACTORIES = sorted(name for name in widgets.__all__ if name.endswith("_explorer")
                    or name in ("optimizer_race", "training_dashboard"))
@@ -174,3 +174,17 @@ def test_every_preset_value_lies_on_its_controls_grid(name):
             assert on_grid(e.controls[control], value), (
                 f"{name}: preset {preset!r} sets {control} = {value!r}, which its control cannot hold exactly "
                 f"(the browser would snap it)")
+
+
+def test_recent_runs_keep_the_most_recently_used():
+    runs, made = RecentRuns(2), []
+
+    def make(value):
+        made.append(value)
+        return value
+
+    assert runs.fetch("a", lambda: make(1)) == 1 and runs.fetch("b", lambda: make(2)) == 2
+    assert runs.fetch("a", lambda: make(99)) == 1  # kept: not made again, and now the most recent
+    runs.keep("c", 3)  # drops "b", the least recently used
+    assert list(runs) == ["a", "c"] and made == [1, 2]
+    assert runs.fetch("b", lambda: make(4)) == 4 and list(runs) == ["c", "b"]
