@@ -5,6 +5,7 @@ import pytest
 
 import widgets
 from course import layers
+from driving import set_and_draw
 from readout import flat, readout_text
 
 FAST = dict(steps=40)
@@ -113,11 +114,7 @@ def test_runs_are_cached_per_setting_and_momentum_retrains_only_batch_norm():
                                      {"gain": 0.01, "learning_rate": 0.001}])
 def test_extreme_values_give_a_message_and_no_warning(setting):
     e = widgets.batchnorm_explorer(**FAST)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        for name, value in setting.items():
-            e.controls[name].value = value
-        e.fig.canvas.draw()
+    set_and_draw(e, setting)
     assert "error" not in e.message.get_text() and "warning" not in e.message.get_text()
     assert e.output.outputs == ()
     assert "diverged" in e.message.get_text() or "no better than chance" in e.message.get_text()

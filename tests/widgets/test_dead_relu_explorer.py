@@ -1,10 +1,10 @@
 import asyncio
-import warnings
 
 import numpy as np
 import pytest
 
 import widgets
+from driving import set_and_draw
 from readout import flat, readout_text
 from widgets.explorer import Stepper
 
@@ -60,11 +60,7 @@ def test_runs_are_cached_per_setting():
 @pytest.mark.parametrize("setting", [{"learning_rate": 5.0}, {"weight_scale": 10.0, "learning_rate": 5.0}])
 def test_extreme_values_give_a_message_and_no_warning(setting):
     e = widgets.dead_relu_explorer(**FAST)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        for name, value in setting.items():
-            e.controls[name].value = value
-        e.fig.canvas.draw()
+    set_and_draw(e, setting)
     assert e.message.get_text() != ""
     assert "error" not in e.message.get_text() and "warning" not in e.message.get_text()
     assert e.output.outputs == ()

@@ -1,10 +1,10 @@
-import warnings
 
 import numpy as np
 import pytest
 
 import widgets
 from course import losses
+from driving import set_and_draw
 from readout import flat, readout_text
 from widgets.loss_slowdown import MATCHED_RATE, PRESETS
 
@@ -84,12 +84,7 @@ def test_the_cost_axis_grows_for_the_cross_entropy_of_a_badly_wrong_neuron():
                                      dict(cost="cross-entropy", weight=4.0, bias=4.0, learning_rate=10.0)])
 def test_extreme_values_give_no_warning_and_no_error(setting):
     e = widgets.loss_slowdown_explorer()
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        with e.holding():
-            for name, value in setting.items():
-                e.controls[name].value = value
-        e.fig.canvas.draw()
+    set_and_draw(e, setting)
     assert e.output.outputs == () and "error" not in e.message.get_text()
     assert np.all(np.isfinite(cost(e))) and np.all(np.isfinite(output(e)))
 

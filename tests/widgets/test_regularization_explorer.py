@@ -8,6 +8,7 @@ import pytest
 
 import widgets
 from course import layers, losses
+from driving import set_and_draw
 from readout import flat, readout_text
 
 FAST = dict(epochs=200)
@@ -84,11 +85,7 @@ def test_runs_are_cached_per_setting():
                                      dict(points=300, epochs=100)])
 def test_extreme_values_give_no_warning_and_no_error(setting):
     e = widgets.regularization_explorer(**FAST)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        for name, value in setting.items():
-            e.controls[name].value = value
-        e.fig.canvas.draw()
+    set_and_draw(e, setting)
     assert e.output.outputs == () and "error" not in e.message.get_text()
 
 

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import widgets
+from driving import set_and_draw
 from readout import flat, readout_text
 
 FAST = dict(epochs=4)
@@ -81,11 +82,7 @@ def test_runs_are_cached_per_setting():
                                      {"learning_rate": 1e-5, "init_scale": 0.01, "batch_size": 10}])
 def test_extreme_values_give_a_message_and_no_warning(setting):
     e = widgets.training_dashboard(**FAST)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        for name, value in setting.items():
-            e.controls[name].value = value
-        e.fig.canvas.draw()
+    set_and_draw(e, setting)
     assert e.message.get_text() != "" and "error" not in e.message.get_text()
     assert e.output.outputs == ()
 
