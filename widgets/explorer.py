@@ -135,6 +135,11 @@ class Explorer:
 
     def __init__(self, fig, controls: dict, presets: dict | None = None):
         self.fig = fig
+        if canvas_is_widget(fig):
+            # Until its browser view says "initialized", ipympl copies every frame it sends into the canvas's
+            # _data_url, without the "data:image/png;base64," prefix; a view created from that state starts from a
+            # broken image and may never show the figure. Every frame reaches the view as a binary message anyway.
+            fig.canvas.syncing_data_url = False
         for control in controls.values():
             control.style.description_width = "initial"  # whole labels, not "learning r..."
             if isinstance(control, SLIDERS) and control.layout.width is None and len(control.description) > 16:

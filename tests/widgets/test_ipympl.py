@@ -45,6 +45,8 @@ SCRIPT = textwrap.dedent("""
         explorer.controls["weight_scale"].value = value
         assert not explorer.needs_full_draw  # these events blit
     assert len(modes) == 5 and set(modes) == {"full"}, modes
+    # and no frame is copied into _data_url, which ipympl would do without the data-URL prefix (a broken image)
+    assert canvas._data_url is None, str(canvas._data_url)[:40]
     print("ok")
 """)
 
